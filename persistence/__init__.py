@@ -1,0 +1,1 @@
+"""Persistence: RDB snapshots and the append-only file."""

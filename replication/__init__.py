@@ -1,0 +1,1 @@
+"""Replication: primary, replica, backlog, handshake and failover."""

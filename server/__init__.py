@@ -1,0 +1,1 @@
+"""Duocache's server: configuration, connections, dispatch and the command families."""

@@ -1,0 +1,94 @@
+"""Command line: redis-server's argument forms, then the asyncio runner.
+
+    python -m server [/path/to/duocache.conf] [--port 7000] [--save ""] [--appendonly yes]
+
+Every `--name` is a redis.conf directive with its arguments; a config file, when given,
+comes first and the command line overrides it, as redis-server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from server.config import Config, ConfigError, directives_from_argv
+from server.loop import loop_factory
+
+logger = logging.getLogger(__name__)
+
+USAGE = """Usage: duocache [/path/to/duocache.conf] [--directive value ...]
+       duocache --version
+       duocache -h | --help
+
+Examples:
+       duocache                                   (RESP on 6379, memcached on 11211)
+       duocache --port 7000 --memcache-port 0     (RESP only, on 7000)
+       duocache /etc/duocache.conf --loglevel verbose
+       duocache --replicaof 127.0.0.1 6379
+"""
+
+
+def parse_args(argv: Sequence[str]) -> Config:
+    """Build the configuration from argv (without the program name).
+
+    Raises:
+        ConfigError: an unknown directive or a bad value.
+    """
+    config = Config()
+    args = list(argv)
+    if args and not args[0].startswith("--"):
+        config.config_file = args.pop(0)
+        config.load_file(config.config_file)
+    for name, values in directives_from_argv(args):
+        if name == "sentinel":
+            config.sentinel_mode = True
+            continue
+        config.set(name, values, startup=True)
+    return config
+
+
+def _configure_logging(config: Config) -> None:
+    level = {
+        "debug": logging.DEBUG,
+        "verbose": logging.INFO,
+        "notice": logging.INFO,
+        "warning": logging.WARNING,
+    }[config["loglevel"]]
+    logfile = config["logfile"]
+    handler: logging.Handler = (
+        logging.FileHandler(logfile) if logfile else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(
+        logging.Formatter(
+            "%(process)d:M %(asctime)s %(levelname).1s %(message)s", "%d %b %Y %H:%M:%S"
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m server` and the `duocache` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if args and args[0] in ("-v", "--version"):
+        from server.app import REDIS_VERSION
+
+        sys.stdout.write(f"Duocache (Redis {REDIS_VERSION} compatible)\n")
+        return 0
+    try:
+        config = parse_args(args)
+    except (ConfigError, OSError) as e:
+        text = e.text if isinstance(e, ConfigError) else str(e)
+        sys.stderr.write(f"*** FATAL CONFIG FILE ERROR ***\n{text}\n")
+        return 1
+    _configure_logging(config)
+    from server.serve import serve
+
+    with asyncio.Runner(loop_factory=loop_factory(config["loop"])) as runner:
+        return runner.run(serve(config))

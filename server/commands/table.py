@@ -1,0 +1,274 @@
+"""The one command table: name, arity, flags and key positions of every command.
+
+Dispatch, COMMAND / COMMAND INFO / COMMAND GETKEYS, the read-only-replica rule, WATCH
+signalling and the propagation feed all read it. Families register their handlers at import
+time with `@command`; a duplicate name raises.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from server.context import CommandContext
+
+Reply = Any
+Handler = Callable[["CommandContext", list[bytes]], Reply]
+KeyFinder = Callable[[Sequence[bytes]], list[int]]
+
+
+class Flag(enum.Flag):
+    """Redis's command flags; COMMAND INFO prints their lower-case names."""
+
+    WRITE = enum.auto()  # may change the keyspace; propagated when ctx.dirty > 0
+    READONLY = enum.auto()  # only reads keys
+    DENYOOM = enum.auto()  # may grow memory: refused above maxmemory
+    ADMIN = enum.auto()
+    PUBSUB = enum.auto()
+    NOSCRIPT = enum.auto()
+    BLOCKING = enum.auto()
+    LOADING = enum.auto()  # allowed while the dataset is loading
+    STALE = enum.auto()  # allowed on a replica whose link is down
+    SKIP_MONITOR = enum.auto()
+    SKIP_SLOWLOG = enum.auto()
+    ASKING = enum.auto()
+    FAST = enum.auto()  # O(1) or O(log N)
+    NO_AUTH = enum.auto()  # allowed before AUTH
+    MAY_REPLICATE = enum.auto()
+    SENTINEL = enum.auto()
+    ONLY_SENTINEL = enum.auto()
+    NO_MANDATORY_KEYS = enum.auto()
+    PROTECTED = enum.auto()
+    NO_ASYNC_LOADING = enum.auto()
+    NO_MULTI = enum.auto()  # refused inside MULTI
+    ALLOW_BUSY = enum.auto()
+
+
+# The order Redis prints flags in COMMAND INFO (server.c, addReplyCommandFlags).
+FLAG_NAMES: Final[list[tuple[Flag, bytes]]] = [
+    (Flag.WRITE, b"write"),
+    (Flag.READONLY, b"readonly"),
+    (Flag.DENYOOM, b"denyoom"),
+    (Flag.ADMIN, b"admin"),
+    (Flag.PUBSUB, b"pubsub"),
+    (Flag.NOSCRIPT, b"noscript"),
+    (Flag.BLOCKING, b"blocking"),
+    (Flag.LOADING, b"loading"),
+    (Flag.STALE, b"stale"),
+    (Flag.SKIP_MONITOR, b"skip_monitor"),
+    (Flag.SKIP_SLOWLOG, b"skip_slowlog"),
+    (Flag.ASKING, b"asking"),
+    (Flag.FAST, b"fast"),
+    (Flag.NO_AUTH, b"no_auth"),
+    (Flag.MAY_REPLICATE, b"may_replicate"),
+    (Flag.NO_MANDATORY_KEYS, b"no_mandatory_keys"),
+    (Flag.NO_ASYNC_LOADING, b"no_async_loading"),
+    (Flag.NO_MULTI, b"no_multi"),
+    (Flag.ALLOW_BUSY, b"allow_busy"),
+]
+
+NO_FLAGS: Final = Flag(0)
+
+
+@dataclass(slots=True, eq=False)
+class CommandSpec:
+    """One command or subcommand.
+
+    Attributes:
+        name: lower case, as COMMAND INFO and the arity error print it ("config|get").
+        arity: N means exactly N argv items, name included; -N means at least N.
+        first_key / last_key / key_step: Redis's legacy key range; last_key < 0 counts from
+            the end. first_key 0 means no keys.
+        key_finder: for commands whose keys move (numkeys, STORE options); returns argv
+            indexes and makes the command "movablekeys".
+        write_keys: argv indexes of the keys a write changes, when not all of its keys.
+    """
+
+    name: str
+    handler: Handler
+    arity: int
+    flags: Flag
+    first_key: int = 0
+    last_key: int = 0
+    key_step: int = 1
+    key_finder: KeyFinder | None = None
+    write_keys: KeyFinder | None = None
+    acl_categories: tuple[str, ...] = ()
+    group: str = "generic"
+    since: str = "1.0.0"
+    summary: str = ""
+    complexity: str = ""
+    subcommands: dict[bytes, CommandSpec] = field(default_factory=dict)
+    parent: CommandSpec | None = None
+    # Precomputed for dispatch: enum.Flag tests are slow on the hot path.
+    is_write: bool = False
+    is_readonly: bool = False
+    denyoom: bool = False
+    no_auth: bool = False
+    allow_loading: bool = False
+    allow_stale: bool = False
+    no_multi: bool = False
+    is_blocking: bool = False
+    is_admin: bool = False
+    # Statistics for INFO commandstats.
+    calls: int = 0
+    usec: int = 0
+    failed_calls: int = 0
+    rejected_calls: int = 0
+
+    def __post_init__(self) -> None:
+        f = self.flags
+        self.is_write = bool(f & Flag.WRITE)
+        self.is_readonly = bool(f & Flag.READONLY)
+        self.denyoom = bool(f & Flag.DENYOOM)
+        self.no_auth = bool(f & Flag.NO_AUTH)
+        self.allow_loading = bool(f & Flag.LOADING)
+        self.allow_stale = bool(f & Flag.STALE)
+        self.no_multi = bool(f & Flag.NO_MULTI)
+        self.is_blocking = bool(f & Flag.BLOCKING)
+        self.is_admin = bool(f & Flag.ADMIN)
+
+    def arity_ok(self, argc: int) -> bool:
+        return argc == self.arity if self.arity > 0 else argc >= -self.arity
+
+    @property
+    def movable_keys(self) -> bool:
+        return self.key_finder is not None
+
+    def key_indexes(self, argv: Sequence[bytes]) -> list[int]:
+        """argv indexes of this command's keys (COMMAND GETKEYS, WATCH signalling, slots)."""
+        if self.key_finder is not None:
+            return self.key_finder(argv)
+        if self.first_key <= 0:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
+        last = min(last, len(argv) - 1)
+        return list(range(self.first_key, last + 1, self.key_step))
+
+    def written_key_indexes(self, argv: Sequence[bytes]) -> list[int]:
+        """argv indexes of the keys a successful write changes."""
+        if self.write_keys is not None:
+            return self.write_keys(argv)
+        return self.key_indexes(argv)
+
+
+COMMANDS: dict[bytes, CommandSpec] = {}
+
+
+def command(
+    name: str,
+    *,
+    arity: int,
+    flags: Flag = NO_FLAGS,
+    keys: tuple[int, int, int] = (0, 0, 0),
+    key_finder: KeyFinder | None = None,
+    write_keys: KeyFinder | None = None,
+    acl: tuple[str, ...] = (),
+    group: str = "generic",
+    since: str = "1.0.0",
+    summary: str = "",
+    complexity: str = "",
+) -> Callable[[Handler], Handler]:
+    """Register a handler. `name` is "GET", or "CONFIG|GET" for a subcommand.
+
+    A subcommand's container must already be registered (declare it with `container`).
+    """
+
+    def register(handler: Handler) -> Handler:
+        first, last, step = keys
+        spec = CommandSpec(
+            name=name.lower(),
+            handler=handler,
+            arity=arity,
+            flags=flags,
+            first_key=first,
+            last_key=last,
+            key_step=step,
+            key_finder=key_finder,
+            write_keys=write_keys,
+            acl_categories=acl,
+            group=group,
+            since=since,
+            summary=summary or _first_line(handler.__doc__),
+            complexity=complexity,
+        )
+        _add(spec)
+        return handler
+
+    return register
+
+
+def container(
+    name: str,
+    *,
+    group: str = "server",
+    since: str = "1.0.0",
+    summary: str = "",
+    acl: tuple[str, ...] = (),
+    flags: Flag = NO_FLAGS,
+) -> None:
+    """Register a container command (CONFIG, CLIENT, ...) whose subcommands follow."""
+    spec = CommandSpec(
+        name=name.lower(),
+        handler=_container_handler,
+        arity=-2,
+        flags=flags,
+        acl_categories=acl,
+        group=group,
+        since=since,
+        summary=summary,
+    )
+    _add(spec)
+
+
+def _container_handler(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    raise AssertionError("dispatch resolves subcommands before calling a handler")
+
+
+def _add(spec: CommandSpec) -> None:
+    if "|" in spec.name:
+        parent_name, sub = spec.name.upper().split("|", 1)
+        parent = COMMANDS[parent_name.encode()]
+        key = sub.encode()
+        if key in parent.subcommands:
+            raise ValueError(f"duplicate command {spec.name}")
+        spec.parent = parent
+        parent.subcommands[key] = spec
+        return
+    key = spec.name.upper().encode()
+    if key in COMMANDS:
+        raise ValueError(f"duplicate command {spec.name}")
+    COMMANDS[key] = spec
+
+
+def _first_line(doc: str | None) -> str:
+    return doc.strip().splitlines()[0] if doc else ""
+
+
+def lookup(argv: Sequence[bytes]) -> CommandSpec | None:
+    """The spec for argv (resolving subcommands), None if unknown. Case-insensitive."""
+    spec = COMMANDS.get(argv[0]) or COMMANDS.get(argv[0].upper())
+    if spec is None or not spec.subcommands or len(argv) == 1:
+        return spec
+    return spec.subcommands.get(argv[1].upper())
+
+
+# --- key finders for commands whose keys move ---
+
+
+def numkeys_finder(numkeys_index: int, first_key_offset: int = 1, step: int = 1) -> KeyFinder:
+    """Keys follow a count at argv[numkeys_index] (ZUNION, LMPOP, EVAL, ...)."""
+
+    def find(argv: Sequence[bytes]) -> list[int]:
+        try:
+            count = int(argv[numkeys_index])
+        except (IndexError, ValueError):
+            return []
+        start = numkeys_index + first_key_offset
+        end = min(start + count * step, len(argv))
+        return list(range(start, end, step))
+
+    return find

@@ -1,0 +1,1 @@
+"""Data structures and the keyspace. Knows nothing about RESP or memcached."""

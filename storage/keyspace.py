@@ -1,0 +1,349 @@
+"""The keyspace: databases split into shards by Redis Cluster hash slot, with expiry.
+
+Storage only: no RESP, no memcached, no replies. Values are plain Python objects (see
+values.py); a shard maps key to value directly and keeps absolute expiry times (unix ms) in a
+second dict, as Redis keeps `db->dict` and `db->expires`.
+
+Strategy (expiry):
+
+* Lazily, on every lookup: a key whose deadline has passed (`now > deadline`, as Redis's
+  keyIsExpired) is deleted and reported through `Keyspace.on_expired`, which the server turns
+  into a propagated DEL and a keyspace event. A replica (`expire_on_lookup` False) answers as
+  if the key were gone but keeps it until its primary sends the DEL.
+* Actively, by `Keyspace.active_expire_cycle`, which walks the shards' expiry dicts round
+  robin within a time budget, so memory is reclaimed for keys nobody reads.
+
+Strategy (SCAN): the cursor is a hash slot. One call returns every key of the slots it
+visits, read in one go, so a key present for the whole iteration is returned at least once,
+whatever else is added or removed meanwhile.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from binascii import crc_hqx
+from collections.abc import Callable, Iterator
+from typing import Any, Final, TypeVar
+
+from storage.clock import Clock, SystemClock
+from storage.errors import WrongTypeError
+
+NUM_SLOTS: Final = 16384
+SHARD_BITS: Final = 10
+NUM_SHARDS: Final = 1 << SHARD_BITS
+SLOTS_PER_SHARD: Final = NUM_SLOTS // NUM_SHARDS
+_SHARD_SHIFT: Final = 14 - SHARD_BITS
+
+T = TypeVar("T")
+
+
+def key_slot(key: bytes) -> int:
+    """The Redis Cluster hash slot of a key: CRC16-XMODEM of its hash tag, mod 16384."""
+    start = key.find(b"{")
+    if start >= 0:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1 : end]
+    return crc_hqx(key, 0) & 16383
+
+
+def _shard_of(key: bytes) -> int:
+    start = key.find(b"{")
+    if start >= 0:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1 : end]
+    return (crc_hqx(key, 0) & 16383) >> _SHARD_SHIFT
+
+
+class Database:
+    """One numbered database (SELECT n): NUM_SHARDS shards of key -> value and key -> deadline.
+
+    Methods that read go through the lazy-expiry check. Container values are mutated in place
+    by their callers; `modified(key)` tells the keyspace a key changed (WATCH, memcached CAS).
+    """
+
+    __slots__ = ("data", "expires", "index", "keyspace", "watched")
+
+    def __init__(self, keyspace: Keyspace, index: int) -> None:
+        self.keyspace = keyspace
+        self.index = index
+        self.data: list[dict[bytes, Any]] = [{} for _ in range(NUM_SHARDS)]
+        self.expires: list[dict[bytes, int]] = [{} for _ in range(NUM_SHARDS)]
+        # key -> the watchers (opaque to storage) that must learn of a change.
+        self.watched: dict[bytes, set[Any]] = {}
+
+    # --- reads ---
+
+    def get(self, key: bytes) -> Any | None:
+        """The live value of `key`, or None. Expires the key if its deadline has passed."""
+        i = _shard_of(key)
+        value = self.data[i].get(key)
+        if value is not None:
+            exp = self.expires[i]
+            if exp:
+                deadline = exp.get(key)
+                if deadline is not None and deadline < self.keyspace.clock.now_ms():
+                    self._expire_now(i, key)
+                    return None
+        return value
+
+    def read(self, key: bytes) -> Any | None:
+        """`get` for read commands: also counts keyspace hits and misses (INFO stats)."""
+        value = self.get(key)
+        if value is None:
+            self.keyspace.misses += 1
+        else:
+            self.keyspace.hits += 1
+        return value
+
+    def get_typed(self, key: bytes, cls: type[T]) -> T | None:
+        """The value of `key` if it is a `cls`, None if absent.
+
+        Raises:
+            WrongTypeError: the key holds another type.
+        """
+        value = self.get(key)
+        if value is None or type(value) is cls:
+            return value
+        raise WrongTypeError()
+
+    def get_string(self, key: bytes) -> bytes | bytearray | None:
+        """The string at `key`, None if absent.
+
+        Raises:
+            WrongTypeError: the key holds a container.
+        """
+        value = self.get(key)
+        if value is None or type(value) is bytes or type(value) is bytearray:
+            return value
+        raise WrongTypeError()
+
+    def exists(self, key: bytes) -> bool:
+        return self.get(key) is not None
+
+    def peek(self, key: bytes) -> Any | None:
+        """The stored value even if logically expired, without side effects (for DEBUG, tests)."""
+        return self.data[_shard_of(key)].get(key)
+
+    def get_expire(self, key: bytes) -> int | None:
+        """The absolute deadline of `key` in unix ms, or None if it has none (or is absent)."""
+        return self.expires[_shard_of(key)].get(key)
+
+    def is_volatile(self, key: bytes) -> bool:
+        return key in self.expires[_shard_of(key)]
+
+    # --- writes ---
+
+    def set(self, key: bytes, value: Any, expire_at_ms: int | None = None) -> None:
+        """Store `value` at `key`, replacing any value and any deadline."""
+        i = _shard_of(key)
+        self.data[i][key] = value
+        exp = self.expires[i]
+        if expire_at_ms is not None:
+            exp[key] = expire_at_ms
+        elif exp:
+            exp.pop(key, None)
+
+    def set_keep_ttl(self, key: bytes, value: Any) -> None:
+        """Store `value` at `key` and keep its deadline (SET KEEPTTL, APPEND on a new object)."""
+        self.data[_shard_of(key)][key] = value
+
+    def delete(self, key: bytes) -> bool:
+        """Remove `key` if it is live; report whether it was."""
+        return self.pop(key) is not None
+
+    def pop(self, key: bytes) -> Any | None:
+        """Remove `key` and return its live value (None if absent or expired)."""
+        i = _shard_of(key)
+        value = self.data[i].get(key)
+        if value is None:
+            return None
+        exp = self.expires[i]
+        if exp:
+            deadline = exp.get(key)
+            if deadline is not None and deadline < self.keyspace.clock.now_ms():
+                self._expire_now(i, key)
+                return None
+            exp.pop(key, None)
+        del self.data[i][key]
+        return value
+
+    def set_expire(self, key: bytes, expire_at_ms: int) -> None:
+        """Give an existing key a deadline (the caller checked it exists)."""
+        self.expires[_shard_of(key)][key] = expire_at_ms
+
+    def persist(self, key: bytes) -> bool:
+        """Remove the deadline of `key`; report whether it had one."""
+        return self.expires[_shard_of(key)].pop(key, None) is not None
+
+    def modified(self, key: bytes) -> None:
+        """Redis's signalModifiedKey: tell watchers that `key` changed."""
+        if self.watched:
+            watchers = self.watched.get(key)
+            if watchers:
+                self.keyspace.on_watched_modified(self, key, watchers)
+        if self.keyspace.on_modified is not None:
+            self.keyspace.on_modified(self, key)
+
+    def flush(self) -> int:
+        """Remove every key; return how many there were. Watchers of existing keys are told."""
+        removed = self.size()
+        if self.watched:
+            for key in list(self.watched):
+                if self.data[_shard_of(key)].get(key) is not None:
+                    self.modified(key)
+        self.data = [{} for _ in range(NUM_SHARDS)]
+        self.expires = [{} for _ in range(NUM_SHARDS)]
+        return removed
+
+    # --- whole-database views ---
+
+    def size(self) -> int:
+        """Keys stored, including expired ones not yet reclaimed (as Redis's DBSIZE)."""
+        return sum(map(len, self.data))
+
+    def volatile_size(self) -> int:
+        return sum(map(len, self.expires))
+
+    def iter_keys(self) -> Iterator[bytes]:
+        """Every live key. Expired keys found on the way are reclaimed after the walk."""
+        now = self.keyspace.clock.now_ms()
+        expired: list[bytes] = []
+        for data, exp in zip(self.data, self.expires, strict=True):
+            if not data:
+                continue
+            if not exp:
+                yield from list(data)
+                continue
+            for key in list(data):
+                deadline = exp.get(key)
+                if deadline is not None and deadline < now:
+                    expired.append(key)
+                else:
+                    yield key
+        for key in expired:
+            self.get(key)
+
+    def scan_slots(self, slot: int, count: int) -> tuple[list[bytes], int]:
+        """Live keys of whole slots from `slot` on, until at least `count` keys are found.
+
+        Returns:
+            The keys and the next slot (0 when the walk is complete).
+        """
+        keys: list[bytes] = []
+        now = self.keyspace.clock.now_ms()
+        while slot < NUM_SLOTS and len(keys) < count:
+            shard = slot >> _SHARD_SHIFT
+            data = self.data[shard]
+            shard_end = (shard + 1) * SLOTS_PER_SHARD
+            if data:
+                exp = self.expires[shard]
+                # Read the shard once, then take its slots from `slot` up to where `count` is met.
+                by_slot: dict[int, list[bytes]] = {}
+                for key in data:
+                    s = key_slot(key)
+                    if s >= slot:
+                        by_slot.setdefault(s, []).append(key)
+                while slot < shard_end and len(keys) < count:
+                    for key in by_slot.get(slot, ()):
+                        deadline = exp.get(key) if exp else None
+                        if deadline is None or deadline >= now:
+                            keys.append(key)
+                    slot += 1
+            else:
+                slot = shard_end
+        return keys, (0 if slot >= NUM_SLOTS else slot)
+
+    def random_key(self) -> bytes | None:
+        """A random live key, or None when the database is empty."""
+        for _ in range(100):
+            shards = [i for i, d in enumerate(self.data) if d]
+            if not shards:
+                return None
+            i = random.choice(shards)
+            key = random.choice(list(self.data[i]))
+            if self.get(key) is not None:
+                return key
+        return None
+
+    # --- expiry ---
+
+    def _expire_now(self, shard: int, key: bytes) -> None:
+        if not self.keyspace.expire_on_lookup:
+            return
+        del self.data[shard][key]
+        del self.expires[shard][key]
+        self.keyspace.expired_keys += 1
+        self.modified(key)
+        if self.keyspace.on_expired is not None:
+            self.keyspace.on_expired(self, key)
+
+
+WatchHook = Callable[[Database, bytes, set[Any]], None]
+KeyHook = Callable[[Database, bytes], None]
+
+
+class Keyspace:
+    """All databases plus the clock and the hooks the server listens on.
+
+    Attributes:
+        expire_on_lookup: False on a replica, which waits for its primary's DEL.
+        on_expired: called after a key is reclaimed (lazily or actively).
+        on_modified: called whenever `Database.modified` is (memcached CAS upkeep).
+        on_watched_modified: called with the watchers of a modified key.
+    """
+
+    def __init__(self, databases: int = 16, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.dbs = [Database(self, i) for i in range(databases)]
+        self.expire_on_lookup = True
+        self.expired_keys = 0
+        self.hits = 0
+        self.misses = 0
+        self.on_expired: KeyHook | None = None
+        self.on_modified: KeyHook | None = None
+        self.on_watched_modified: WatchHook = _ignore_watchers
+        self._expire_db = 0
+        self._expire_shard = 0
+
+    def swap(self, a: int, b: int) -> None:
+        """SWAPDB: exchange the contents of two databases; watchers stay with their index."""
+        da, db = self.dbs[a], self.dbs[b]
+        da.data, db.data = db.data, da.data
+        da.expires, db.expires = db.expires, da.expires
+
+    def active_expire_cycle(self, budget_s: float) -> int:
+        """Reclaim expired keys, shard by shard round robin, for at most `budget_s` seconds.
+
+        Returns:
+            How many keys were reclaimed.
+        """
+        if not self.expire_on_lookup:
+            return 0
+        deadline = time.monotonic() + budget_s
+        reclaimed = 0
+        visited = 0
+        total = len(self.dbs) * NUM_SHARDS
+        now = self.clock.now_ms()
+        while visited < total:
+            db = self.dbs[self._expire_db]
+            exp = db.expires[self._expire_shard]
+            if exp:
+                expired = [k for k, t in exp.items() if t < now]
+                for key in expired:
+                    db.get(key)
+                reclaimed += len(expired)
+            visited += 1
+            self._expire_shard += 1
+            if self._expire_shard == NUM_SHARDS:
+                self._expire_shard = 0
+                self._expire_db = (self._expire_db + 1) % len(self.dbs)
+            if visited % 64 == 0 and time.monotonic() > deadline:
+                break
+        return reclaimed
+
+
+def _ignore_watchers(db: Database, key: bytes, watchers: set[Any]) -> None:
+    return None

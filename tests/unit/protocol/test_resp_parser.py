@@ -1,0 +1,170 @@
+"""The RESP request parser: framing, inline commands, Redis's errors, chunked input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from protocol.errors import ProtocolError
+from protocol.resp import RESPParser, encode_command, split_inline
+
+
+def parse_all(data: bytes, chunk: int | None = None) -> list[list[bytes]]:
+    parser = RESPParser()
+    out: list[list[bytes]] = []
+    pieces = [data] if chunk is None else [data[i : i + chunk] for i in range(0, len(data), chunk)]
+    for piece in pieces:
+        parser.feed(piece)
+        while (argv := parser.maybe_next_command()) is not None:
+            out.append(argv)
+    return out
+
+
+def parse_error(data: bytes) -> str:
+    with pytest.raises(ProtocolError) as info:
+        parse_all(data)
+    return info.value.text
+
+
+WIRE = (
+    encode_command([b"SET", b"key", b"value"])
+    + b"PING\r\n"
+    + encode_command([b"GET", b"key"])
+    + b'set "a b" \'c\\\'d\' "\\x41\\n"\r\n'
+    + b"*0\r\n"
+    + b"*-1\r\n"
+    + b"\r\n"
+    + encode_command([b"MSET", b"a\r\nb", b"", b"x" * 5000, b"1"])
+)
+EXPECTED = [
+    [b"SET", b"key", b"value"],
+    [b"PING"],
+    [b"GET", b"key"],
+    [b"set", b"a b", b"c'd", b"A\n"],
+    [b"MSET", b"a\r\nb", b"", b"x" * 5000, b"1"],
+]
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 2, 3, 7, 4096])
+def test_same_commands_whatever_the_chunking(chunk: int | None) -> None:
+    assert parse_all(WIRE, chunk) == EXPECTED
+
+
+def test_need_more_data_is_none_not_an_error() -> None:
+    parser = RESPParser()
+    parser.feed(b"*2\r\n$3\r\nGET\r\n$3\r\nke")
+    assert parser.maybe_next_command() is None
+    parser.feed(b"y\r\n")
+    assert parser.maybe_next_command() == [b"GET", b"key"]
+    assert parser.maybe_next_command() is None
+
+
+@pytest.mark.parametrize(
+    ("wire", "text"),
+    [
+        (b"*abc\r\n", "Protocol error: invalid multibulk length"),
+        (b"*3000000000\r\n", "Protocol error: invalid multibulk length"),
+        (b"*01\r\n", "Protocol error: invalid multibulk length"),
+        (b"*1\r\nfoo\r\n", "Protocol error: expected '$', got 'f'"),
+        (b"*1\r\n+PING\r\n", "Protocol error: expected '$', got '+'"),
+        (b"*1\r\n:1\r\n", "Protocol error: expected '$', got ':'"),
+        (b"*1\r\n$-1\r\n", "Protocol error: invalid bulk length"),
+        (b"*1\r\n$abc\r\n", "Protocol error: invalid bulk length"),
+        (b"*1\r\n$600000000\r\n", "Protocol error: invalid bulk length"),
+        (b'SET "a b\r\n', "Protocol error: unbalanced quotes in request"),
+        (b'SET "a"b\r\n', "Protocol error: unbalanced quotes in request"),
+        (b"x" * (64 * 1024 + 1), "Protocol error: too big inline request"),
+        (b"*" + b"1" * (64 * 1024 + 1), "Protocol error: too big mbulk count string"),
+        (b"*1\r\n$" + b"1" * (64 * 1024 + 1), "Protocol error: too big bulk count string"),
+    ],
+)
+def test_redis_protocol_errors(wire: bytes, text: str) -> None:
+    assert parse_error(wire) == text
+
+
+def test_commands_before_an_error_are_delivered_first() -> None:
+    parser = RESPParser()
+    parser.feed(encode_command([b"PING"]) + b"*1\r\n+X\r\n")
+    assert parser.maybe_next_command() == [b"PING"]
+    with pytest.raises(ProtocolError):
+        parser.maybe_next_command()
+
+
+def test_unauthenticated_limits() -> None:
+    parser = RESPParser()
+    parser.require_auth = True
+    parser.feed(b"*11\r\n")
+    with pytest.raises(ProtocolError, match="unauthenticated multibulk length"):
+        parser.maybe_next_command()
+    parser = RESPParser()
+    parser.require_auth = True
+    parser.feed(b"*1\r\n$16385\r\n")
+    with pytest.raises(ProtocolError, match="unauthenticated bulk length"):
+        parser.maybe_next_command()
+
+
+def test_query_buffer_limit_drops_without_reply() -> None:
+    parser = RESPParser(max_buffer_bytes=1024 * 1024)
+    parser.feed(b"*1\r\n$2000000\r\n")
+    assert parser.maybe_next_command() is None
+    parser.feed(b"x" * 500_000)
+    parser.feed(b"x" * 500_000)
+    with pytest.raises(ProtocolError) as info:
+        parser.feed(b"x" * 500_000)
+    assert info.value.reply is False
+
+
+@pytest.mark.parametrize(
+    ("line", "args"),
+    [
+        (b"  a   b  ", [b"a", b"b"]),
+        (b'"\\x4a\\x4B" "\\t\\q"', [b"JK", b"\tq"]),
+        (b"'it\\'s'", [b"it's"]),
+        (b"'a\\nb'", [b"a\\nb"]),
+        (b'""', [b""]),
+        (b"a\0b c", [b"a"]),
+    ],
+)
+def test_inline_split_matches_sdssplitargs(line: bytes, args: list[bytes]) -> None:
+    assert split_inline(line) == args
+
+
+argv_strategy = st.lists(st.binary(max_size=40), min_size=1, max_size=6)
+
+
+@given(st.lists(argv_strategy, min_size=1, max_size=8), st.integers(min_value=1, max_value=50))
+@settings(max_examples=200, deadline=None)
+def test_encode_then_parse_round_trips(commands: list[list[bytes]], chunk: int) -> None:
+    wire = b"".join(encode_command(c) for c in commands)
+    assert parse_all(wire, chunk) == commands
+    assert parse_all(wire) == commands
+
+
+@given(st.binary(max_size=300), st.integers(min_value=1, max_value=64))
+@settings(max_examples=500, deadline=None)
+def test_garbage_never_escapes_as_anything_but_protocol_error(data: bytes, chunk: int) -> None:
+    """Fast (hiredis) and exact paths agree on garbage: same commands, then the same error."""
+
+    def outcome(chunk_size: int | None) -> tuple[list[list[bytes]], str | None]:
+        parser = RESPParser()
+        got: list[list[bytes]] = []
+        pieces = (
+            [data]
+            if chunk_size is None
+            else [data[i : i + chunk_size] for i in range(0, len(data), chunk_size)]
+        )
+        try:
+            for piece in pieces:
+                parser.feed(piece)
+                while (argv := parser.maybe_next_command()) is not None:
+                    got.append(argv)
+        except ProtocolError as e:
+            return got, e.text
+        return got, None
+
+    whole = outcome(None)
+    split = outcome(chunk)
+    # Chunking may only delay an error past the end of the data, never change what is parsed.
+    assert split[0][: len(whole[0])] == whole[0] or whole[1] is not None
+    if whole[1] is not None and split[1] is not None:
+        assert whole == split
