@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from server import dispatch
+from tests.differential import Differential
 from tests.support import (
     RealServer,
     Runner,
@@ -56,6 +57,30 @@ def r2(server: ServerProcess) -> Iterator[redis.Redis]:
     client = redis.Redis(port=server.port, protocol=2)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One Duocache for a whole test session (differential tests flush it first)."""
+    proc = start_duocache(tmp_path_factory.mktemp("duocache-shared"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def diff(shared_server: ServerProcess, real_redis: RealServer) -> Iterator[Differential]:
+    """Differential RESP2 connections to Duocache and real Redis, both flushed."""
+    d = Differential(shared_server.port, real_redis.port)
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def diff3(shared_server: ServerProcess, real_redis: RealServer) -> Iterator[Differential]:
+    """Differential RESP3 connections (HELLO 3 on both)."""
+    d = Differential(shared_server.port, real_redis.port, resp3=True)
+    yield d
+    d.close()
 
 
 @pytest.fixture(scope="session")
