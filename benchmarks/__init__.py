@@ -1,0 +1,1 @@
+"""Benchmarks: Duocache against real redis-server and memcached on the same machine."""

@@ -1,0 +1,301 @@
+"""`python -m benchmarks` / `make bench`: Duocache against real redis-server and memcached.
+
+Each server runs pinned to CPU 0 and the load generator to CPU 1 (when the machine has two).
+Targets are interleaved rep by rep so they share the same noise; the report gives medians
+and the median of same-rep ratios (Duocache / real server).
+
+    python -m benchmarks             full run (several minutes)
+    python -m benchmarks --quick     seconds; CI runs it to keep the suite working
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.servers import (
+    CLIENT_CPU,
+    Server,
+    cpu_seconds,
+    rss_bytes,
+    start_duocache,
+    start_memcached,
+    start_redis,
+)
+
+RESP_TESTS = ["set", "get", "incr", "lpush", "lpop", "sadd", "hset", "zadd", "mset"]
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def _client_cmd(cmd: list[str]) -> list[str]:
+    if (os.cpu_count() or 1) > 1 and shutil.which("taskset"):
+        return ["taskset", "-c", str(CLIENT_CPU), *cmd]
+    return cmd
+
+
+def redis_benchmark(
+    server: Server, test: str, pipeline: int, size: int, requests: int
+) -> dict[str, float]:
+    """One redis-benchmark run; returns rps, p50/p99 ms and server CPU µs per request."""
+    subprocess.run(
+        ["redis-cli", "-p", str(server.port), "FLUSHALL"], capture_output=True, check=True
+    )
+    cmd = [
+        "redis-benchmark",
+        "-p",
+        str(server.port),
+        "-c",
+        "50",
+        "-P",
+        str(pipeline),
+        "-d",
+        str(size),
+        "-n",
+        str(requests),
+        "-t",
+        test,
+        "-r",
+        "100000",
+        "--csv",
+        "-q",
+    ]
+    before = cpu_seconds(server.pid)
+    out = subprocess.run(_client_cmd(cmd), capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(server.pid) - before
+    rows = [line.split('","') for line in out.strip().splitlines() if line.startswith('"')]
+    row = [c.strip('"') for c in rows[-1]]
+    return {
+        "rps": float(row[1]),
+        "p50_ms": float(row[4]),
+        "p99_ms": float(row[6]),
+        "cpu_us": used * 1e6 / requests,
+    }
+
+
+def memcache_load(port: int, pid: int, op: str, pipeline: int, requests: int) -> dict[str, float]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.memcache_load",
+        "--port",
+        str(port),
+        "--op",
+        op,
+        "--pipeline",
+        str(pipeline),
+        "--requests",
+        str(requests),
+    ]
+    before = cpu_seconds(pid)
+    out = subprocess.run(_client_cmd(cmd), capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(pid) - before
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    result["rps"] = result.pop("ops")
+    result["cpu_us"] = used * 1e6 / requests
+    return result
+
+
+def memory_per_key(server: Server, keys: int) -> float:
+    """RSS growth per key after SETting `keys` keys with 32-byte values."""
+    base = rss_bytes(server.pid)
+    value = b"v" * 32
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        batch = 10_000
+        for start in range(0, keys, batch):
+            payload = b"".join(
+                b"*3\r\n$3\r\nSET\r\n$%d\r\n%b\r\n$32\r\n%b\r\n" % (len(k), k, value)
+                for k in (b"key:%08d" % i for i in range(start, min(keys, start + batch)))
+            )
+            sock.sendall(payload)
+            expected = b"+OK\r\n" * min(batch, keys - start)
+            got = b""
+            while len(got) < len(expected):
+                chunk = sock.recv(1 << 20)
+                if not chunk:
+                    raise ConnectionError("server closed")
+                got += chunk
+    time.sleep(0.5)  # let the allocator settle before reading RSS
+    return (rss_bytes(server.pid) - base) / keys
+
+
+def _median_ratio(ours: list[float], theirs: list[float]) -> float:
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True) if b)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    reps = 1 if args.quick else args.reps
+    requests = 20_000 if args.quick else args.requests
+    tests = ["set", "get"] if args.quick else RESP_TESTS
+    sizes = [3] if args.quick else [3, 1024]
+    pipelines = [16] if args.quick else [1, 16]
+    results: dict[str, Any] = {"resp": [], "memcache": [], "memory": {}}
+    duo = start_duocache()
+    redis = start_redis()
+    memcached = start_memcached()
+    try:
+        for test in tests:
+            for size in sizes:
+                for pipeline in pipelines:
+                    samples: dict[str, list[dict[str, float]]] = {"duocache": [], "redis": []}
+                    for _ in range(reps):
+                        for server in (duo, redis):
+                            if server is not None:
+                                n = requests if pipeline > 1 else requests // 4
+                                samples[server.name].append(
+                                    redis_benchmark(server, test, pipeline, size, n)
+                                )
+                    results["resp"].append(_summarize(test, size, pipeline, samples, "redis"))
+                    print(_line(results["resp"][-1]), flush=True)
+        mc_port = duo.extra_ports.get("memcache")
+        if memcached is not None and mc_port and _accepts(mc_port):
+            for op in ["get", "set"]:
+                for pipeline in pipelines:
+                    samples = {"duocache": [], "memcached": []}
+                    for _ in range(reps):
+                        n = requests if pipeline > 1 else requests // 4
+                        samples["duocache"].append(memcache_load(mc_port, duo.pid, op, pipeline, n))
+                        samples["memcached"].append(
+                            memcache_load(memcached.port, memcached.pid, op, pipeline, n)
+                        )
+                    results["memcache"].append(_summarize(op, 3, pipeline, samples, "memcached"))
+                    print(_line(results["memcache"][-1]), flush=True)
+        keys = 50_000 if args.quick else 1_000_000
+        for server in (duo, redis):
+            if server is not None:
+                subprocess.run(
+                    ["redis-cli", "-p", str(server.port), "FLUSHALL"], capture_output=True
+                )
+                results["memory"][server.name] = memory_per_key(server, keys)
+        results["memory"]["keys"] = keys
+        print(f"memory per key: {results['memory']}", flush=True)
+    finally:
+        for server in (duo, redis, memcached):
+            if server is not None:
+                server.stop()
+    return results
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _summarize(
+    test: str, size: int, pipeline: int, samples: dict[str, list[dict[str, float]]], other: str
+) -> dict[str, Any]:
+    ours, theirs = samples["duocache"], samples[other]
+    row: dict[str, Any] = {"test": test, "size": size, "pipeline": pipeline, "other": other}
+    for name, runs in (("duocache", ours), (other, theirs)):
+        for metric in ("rps", "p50_ms", "p99_ms", "cpu_us"):
+            if runs:
+                row[f"{name}_{metric}"] = statistics.median(r[metric] for r in runs)
+    if ours and theirs:
+        row["ratio"] = _median_ratio([r["rps"] for r in ours], [r["rps"] for r in theirs])
+        row["cpu_ratio"] = _median_ratio([r["cpu_us"] for r in ours], [r["cpu_us"] for r in theirs])
+    return row
+
+
+def _line(row: dict[str, Any]) -> str:
+    other = row["other"]
+    return (
+        f"{row['test']:>6} {row['size']:>5}B P{row['pipeline']:<3} "
+        f"duocache {row.get('duocache_rps', 0):>10.0f}/s  "
+        f"{other} {row.get(f'{other}_rps', 0):>10.0f}/s  "
+        f"ratio {row.get('ratio', float('nan')):.2f}"
+    )
+
+
+def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}"
+    lines = [
+        f"Machine: {machine}. Servers pinned to CPU 0, load generator to CPU 1. "
+        f"{'Quick mode.' if quick else ''}",
+        "",
+        "| test | value | pipeline | Duocache ops/s | real ops/s | ratio "
+        "| p50 ms (D/R) | p99 ms (D/R) | CPU µs/req (D/R) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in results["resp"] + results["memcache"]:
+        o = row["other"]
+        lines.append(
+            f"| {row['test']} ({o}) | {row['size']} B | {row['pipeline']} | "
+            f"{row.get('duocache_rps', 0):,.0f} | {row.get(f'{o}_rps', 0):,.0f} | "
+            f"{row.get('ratio', float('nan')):.2f} | "
+            f"{row.get('duocache_p50_ms', 0):.2f} / {row.get(f'{o}_p50_ms', 0):.2f} | "
+            f"{row.get('duocache_p99_ms', 0):.2f} / {row.get(f'{o}_p99_ms', 0):.2f} | "
+            f"{row.get('duocache_cpu_us', 0):.1f} / {row.get(f'{o}_cpu_us', 0):.1f} |"
+        )
+    mem = results["memory"]
+    if mem:
+        lines += [
+            "",
+            f"Memory per key ({mem['keys']:,} keys, 32-byte values, RSS growth): "
+            f"Duocache {mem.get('duocache', 0):.0f} B, redis-server {mem.get('redis', 0):.0f} B.",
+        ]
+    path = out / "latest.md"
+    path.write_text("\n".join(lines) + "\n")
+    (out / "latest.json").write_text(json.dumps(results, indent=2))
+    _chart(results, out / "latest.png")
+    return path
+
+
+def _chart(results: dict[str, Any], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    rows = results["resp"] + results["memcache"]
+    if not rows:
+        return
+    labels = [f"{r['test']}\n{r['size']}B P{r['pipeline']}" for r in rows]
+    ratios = [r.get("ratio", 0.0) for r in rows]
+    fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.6), 4))
+    ax.bar(range(len(rows)), ratios, color=["#4c72b0" if x >= 1 else "#dd8452" for x in ratios])
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(rows)), labels, fontsize=6, rotation=90)
+    ax.set_ylabel("Duocache / real server (ops/s)")
+    ax.set_title("Throughput ratio, same machine, same run")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="a few seconds, for CI")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=400_000)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    if shutil.which("redis-benchmark") is None:
+        print("redis-benchmark is not installed (apt-get install redis-tools)", file=sys.stderr)
+        return 2
+    results = run(args)
+    path = write_report(results, args.out, args.quick)
+    print(f"report: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

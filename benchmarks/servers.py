@@ -1,0 +1,158 @@
+"""Start and stop the servers under test on free loopback ports, each pinned to a CPU."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVER_CPU = 0
+CLIENT_CPU = 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pin(pid: int, cpu: int) -> None:
+    """Pin a process to one CPU when the machine has more than one."""
+    if (os.cpu_count() or 1) > 1:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(pid, {cpu})
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+@dataclass
+class Server:
+    """A running server under test."""
+
+    name: str
+    kind: str  # "resp" or "memcache"
+    proc: subprocess.Popen[bytes]
+    port: int
+    workdir: Path
+    extra_ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def start_duocache(*args: str) -> Server:
+    port, mc_port = free_port(), free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-duocache-"))
+    cmd = [
+        sys.executable,
+        "-m",
+        "server",
+        "--port",
+        str(port),
+        "--memcache-port",
+        str(mc_port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+        "--logfile",
+        str(workdir / "log"),
+        *args,
+    ]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    pin(proc.pid, SERVER_CPU)
+    _wait_port(port, proc)
+    return Server("duocache", "resp", proc, port, workdir, {"memcache": mc_port})
+
+
+def start_redis(*args: str) -> Server | None:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+    cmd = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+        "--daemonize",
+        "no",
+        *args,
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pin(proc.pid, SERVER_CPU)
+    _wait_port(port, proc)
+    return Server("redis", "resp", proc, port, workdir)
+
+
+def start_memcached() -> Server | None:
+    binary = shutil.which("memcached")
+    if binary is None:
+        return None
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-memcached-"))
+    cmd = [binary, "-t", "1", "-p", str(port), "-U", "0", "-l", "127.0.0.1", "-m", "1024"]
+    if os.geteuid() == 0:
+        cmd += ["-u", "root"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pin(proc.pid, SERVER_CPU)
+    _wait_port(port, proc)
+    return Server("memcached", "memcache", proc, port, workdir)
