@@ -56,12 +56,15 @@ KEYLESS_WRITES = frozenset(
 )
 
 
+# Commands of Duocache's own that Redis does not have. They are described from their spec
+# (see introspection._synthesized); list one here, or describe it in meta.json.
+DUOCACHE_ONLY: frozenset[str] = frozenset()
+
+
 def _meta(spec: CommandSpec) -> meta.CommandMeta:
     described = meta.get(spec.name)
-    assert described is not None, (
-        f"{spec.name} is registered but Redis 7.0 has no such command: describe it in "
-        "server/commands/meta.json"
-    )
+    if described is None:
+        pytest.skip(f"{spec.name} is not a Redis command")
     return described
 
 
@@ -80,6 +83,14 @@ def test_registry_keys_are_upper_case_names() -> None:
         for sub_key, sub in spec.subcommands.items():
             assert sub.name == f"{spec.name}|{sub_key.decode().lower()}"
             assert sub.parent is spec
+
+
+def test_every_registered_command_is_described() -> None:
+    unknown = {spec.name for spec in REGISTERED if meta.get(spec.name) is None}
+    assert unknown == set(DUOCACHE_ONLY), (
+        "registered commands Redis 7.0 does not have: describe them in "
+        "server/commands/meta.json or list them in DUOCACHE_ONLY"
+    )
 
 
 @pytest.mark.parametrize("spec", REGISTERED, ids=IDS)
