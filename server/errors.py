@@ -80,6 +80,12 @@ ERR_MISCONF: Final = (
 )
 ERR_NOT_ALLOWED_IN_MULTI: Final = "ERR Command not allowed inside a transaction"
 
+# --- introspection (COMMAND) ---
+ERR_GETKEYS_INVALID_COMMAND: Final = "ERR Invalid command specified"
+ERR_GETKEYS_NO_KEYS: Final = "ERR The command has no key arguments"
+ERR_GETKEYS_ARITY: Final = "ERR Invalid number of arguments specified for command"
+ERR_GETKEYS_INVALID_ARGS: Final = "ERR Invalid arguments specified for command"
+
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,
     NotAnIntegerError: ERR_NOT_INTEGER,

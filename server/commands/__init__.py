@@ -2,6 +2,7 @@
 
 from server.commands import (  # noqa: F401  (imported for their @command registrations)
     connection,
+    introspection,
     keys,
     strings,
 )

@@ -29,7 +29,13 @@ def ping_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     return PONG if len(argv) == 1 else argv[1]
 
 
-@command("ECHO", arity=2, flags=Flag.FAST, acl=("connection",), group="connection")
+@command(
+    "ECHO",
+    arity=2,
+    flags=Flag.LOADING | Flag.STALE | Flag.FAST,
+    acl=("connection",),
+    group="connection",
+)
 def echo_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """ECHO message"""
     return argv[1]
@@ -190,9 +196,9 @@ def reset_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
 
 # --- CLIENT ---
 
-container("CLIENT", group="connection", since="2.4.0", acl=("connection",))
+container("CLIENT", group="connection", since="2.4.0", flags=Flag.SENTINEL)
 
-_CLIENT = Flag.NOSCRIPT | Flag.LOADING | Flag.STALE
+_CLIENT = Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.SENTINEL
 
 
 @command(

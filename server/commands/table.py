@@ -45,9 +45,12 @@ class Flag(enum.Flag):
     NO_ASYNC_LOADING = enum.auto()
     NO_MULTI = enum.auto()  # refused inside MULTI
     ALLOW_BUSY = enum.auto()
+    TOUCHES_ARBITRARY_KEYS = enum.auto()  # SCAN, RANDOMKEY (hidden in COMMAND INFO)
 
 
-# The order Redis prints flags in COMMAND INFO (server.c, addReplyCommandFlags).
+# The flags COMMAND INFO prints, in Redis's order (addReplyFlagsForCommand in server.c).
+# MAY_REPLICATE, SENTINEL, ONLY_SENTINEL, PROTECTED and TOUCHES_ARBITRARY_KEYS are never
+# printed; "movablekeys" (a command with a key_finder) is printed just before "allow_busy".
 FLAG_NAMES: Final[list[tuple[Flag, bytes]]] = [
     (Flag.WRITE, b"write"),
     (Flag.READONLY, b"readonly"),
@@ -63,7 +66,6 @@ FLAG_NAMES: Final[list[tuple[Flag, bytes]]] = [
     (Flag.ASKING, b"asking"),
     (Flag.FAST, b"fast"),
     (Flag.NO_AUTH, b"no_auth"),
-    (Flag.MAY_REPLICATE, b"may_replicate"),
     (Flag.NO_MANDATORY_KEYS, b"no_mandatory_keys"),
     (Flag.NO_ASYNC_LOADING, b"no_async_loading"),
     (Flag.NO_MULTI, b"no_multi"),
@@ -257,18 +259,193 @@ def lookup(argv: Sequence[bytes]) -> CommandSpec | None:
 
 
 # --- key finders for commands whose keys move ---
+#
+# Strategy: each finder mirrors one of Redis's getkeys procedures (db.c), quirks included,
+# because COMMAND GETKEYS falls back to them when a command's key specs cannot answer, and
+# because slot checks and WATCH signalling need the keys a command really touches. A finder
+# returns argv indexes in Redis's order and [] when the arguments are malformed (the command
+# itself then answers with its syntax error). Ready-made finders for Redis's commands:
+#
+#   numkeys_keys_at_1   ZUNION ZINTER ZDIFF LMPOP ZMPOP SINTERCARD ZINTERCARD
+#   numkeys_keys_at_2   EVAL EVALSHA EVAL_RO EVALSHA_RO FCALL FCALL_RO BLMPOP BZMPOP
+#   numkeys_store_keys  ZUNIONSTORE ZINTERSTORE ZDIFFSTORE (destination at 1, count at 2)
+#   sort_keys           SORT (key, and the key after the last STORE)
+#   first_key_only      SORT_RO (its BY/GET patterns are not keys it can name)
+#   georadius_keys      GEORADIUS GEORADIUSBYMEMBER (key, and the last STORE/STOREDIST key)
+#   streams_keys        XREAD XREADGROUP (the first half of what follows STREAMS)
+#   migrate_keys        MIGRATE (the key argument, or everything after KEYS)
+#
+# KEY_FINDERS at the end of this module maps each of those Redis commands to its finder.
+
+_C_SPACE: Final = frozenset(b" \t\n\v\f\r")
 
 
-def numkeys_finder(numkeys_index: int, first_key_offset: int = 1, step: int = 1) -> KeyFinder:
-    """Keys follow a count at argv[numkeys_index] (ZUNION, LMPOP, EVAL, ...)."""
+def c_atoi(raw: bytes) -> int:
+    """C's atoi as glibc does it: leading spaces, a sign, digits up to the first non-digit;
+    out-of-range values saturate to a 64-bit long and are then truncated to a 32-bit int."""
+    i = 0
+    n = len(raw)
+    while i < n and raw[i] in _C_SPACE:
+        i += 1
+    negative = False
+    if i < n and raw[i] in b"+-":
+        negative = raw[i] == 45
+        i += 1
+    start = i
+    while i < n and 48 <= raw[i] <= 57:
+        i += 1
+    digits = raw[start:i].lstrip(b"0")
+    if len(digits) > 19:  # saturated anyway; int() also refuses very long digit strings
+        value = -(2**63) if negative else 2**63 - 1
+    else:
+        value = int(digits) if digits else 0
+        value = max(-(2**63), min(2**63 - 1, -value if negative else value))
+    return ((value + 2**31) % 2**32) - 2**31
+
+
+def numkeys_finder(
+    numkeys_index: int, first_key_offset: int = 1, step: int = 1, store_index: int = 0
+) -> KeyFinder:
+    """Keys follow a count at argv[numkeys_index] (Redis's genericGetKeys).
+
+    Args:
+        numkeys_index: where the key count is.
+        first_key_offset: the first key is at numkeys_index + first_key_offset.
+        step: distance between keys.
+        store_index: argv index of a destination key listed after the others (0: none).
+    """
+    first = numkeys_index + first_key_offset
 
     def find(argv: Sequence[bytes]) -> list[int]:
-        try:
-            count = int(argv[numkeys_index])
-        except (IndexError, ValueError):
+        if numkeys_index >= len(argv):
             return []
-        start = numkeys_index + first_key_offset
-        end = min(start + count * step, len(argv))
-        return list(range(start, end, step))
+        count = c_atoi(argv[numkeys_index])
+        room = len(argv) - first
+        # C integer division truncates toward zero.
+        if count < 1 or count > (room // step if room >= 0 else -(-room // step)):
+            return []
+        keys = list(range(first, first + count * step, step))
+        if store_index:
+            keys.append(store_index)
+        return keys
 
     return find
+
+
+def index_finder(*indexes: int) -> KeyFinder:
+    """Keys at fixed argv indexes (those present); also handy for `write_keys`."""
+
+    def find(argv: Sequence[bytes]) -> list[int]:
+        return [i for i in indexes if i < len(argv)]
+
+    return find
+
+
+numkeys_keys_at_1: Final = numkeys_finder(1)
+numkeys_keys_at_2: Final = numkeys_finder(2)
+numkeys_store_keys: Final = numkeys_finder(2, store_index=1)
+first_key_only: Final = index_finder(1)
+
+
+def sort_keys(argv: Sequence[bytes]) -> list[int]:
+    """SORT key [BY p] [LIMIT o c] [GET p ...] [ASC|DESC] [ALPHA] [STORE dest]: the sorted
+    key and the key after the last STORE (sortGetKeys)."""
+    store = 0
+    i = 2
+    n = len(argv)
+    while i < n:
+        option = argv[i].lower()
+        if option == b"limit":
+            i += 2
+        elif option == b"store" and i + 1 < n:
+            store = i + 1
+        elif option in (b"get", b"by"):
+            i += 1
+        i += 1
+    return [1, store] if store else [1]
+
+
+def georadius_keys(argv: Sequence[bytes]) -> list[int]:
+    """GEORADIUS / GEORADIUSBYMEMBER: the key and the key of the last STORE or STOREDIST
+    (georadiusGetKeys scans from argv[5])."""
+    stored = 0
+    i = 5
+    n = len(argv)
+    while i < n:
+        if argv[i].lower() in (b"store", b"storedist") and i + 1 < n:
+            stored = i + 1
+            i += 1
+        i += 1
+    return [1, stored] if stored else [1]
+
+
+def streams_keys(argv: Sequence[bytes]) -> list[int]:
+    """XREAD / XREADGROUP: after STREAMS come N keys then N IDs (xreadGetKeys). Options
+    before STREAMS are skipped with their arguments, so a key or group named "streams" is
+    not mistaken for the keyword."""
+    n = len(argv)
+    streams = -1
+    i = 1
+    while i < n:
+        option = argv[i].lower()
+        if option in (b"block", b"count"):
+            i += 1
+        elif option == b"group":
+            i += 2
+        elif option == b"noack":
+            pass
+        elif option == b"streams":
+            streams = i
+            break
+        else:
+            break
+        i += 1
+    if streams < 0:
+        return []
+    count = n - streams - 1
+    if count == 0 or count % 2:
+        return []
+    return list(range(streams + 1, streams + 1 + count // 2))
+
+
+_MIGRATE_SKIP: Final = {b"copy": 0, b"replace": 0, b"auth": 1, b"auth2": 2}
+
+
+def migrate_keys(argv: Sequence[bytes]) -> list[int]:
+    """MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw | AUTH2 user pw]
+    [KEYS key ...]: argv[3], or every argument after KEYS when argv[3] is empty
+    (migrateGetKeys)."""
+    n = len(argv)
+    first, count = 3, 1
+    i = 6
+    while i < n:
+        option = argv[i].lower()
+        if option == b"keys":
+            if argv[3]:
+                count = 0  # a syntax error MIGRATE reports itself
+            else:
+                first, count = i + 1, n - i - 1
+            break
+        i += _MIGRATE_SKIP.get(option, 0) + 1
+    return [j for j in range(first, first + count) if j < n]
+
+
+# The finder of every Redis 7.0 command whose keys move, by lower-case command name.
+KEY_FINDERS: Final[dict[str, KeyFinder]] = {
+    **dict.fromkeys(
+        ("zunion", "zinter", "zdiff", "lmpop", "zmpop", "sintercard", "zintercard"),
+        numkeys_keys_at_1,
+    ),
+    **dict.fromkeys(
+        ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "blmpop", "bzmpop"),
+        numkeys_keys_at_2,
+    ),
+    **dict.fromkeys(("zunionstore", "zinterstore", "zdiffstore"), numkeys_store_keys),
+    "sort": sort_keys,
+    "sort_ro": first_key_only,
+    "georadius": georadius_keys,
+    "georadiusbymember": georadius_keys,
+    "xread": streams_keys,
+    "xreadgroup": streams_keys,
+    "migrate": migrate_keys,
+}
