@@ -85,6 +85,16 @@ ERR_GETKEYS_INVALID_COMMAND: Final = "ERR Invalid command specified"
 ERR_GETKEYS_NO_KEYS: Final = "ERR The command has no key arguments"
 ERR_GETKEYS_ARITY: Final = "ERR Invalid number of arguments specified for command"
 ERR_GETKEYS_INVALID_ARGS: Final = "ERR Invalid arguments specified for command"
+# --- keys (db.c, expire.c, sort.c) ---
+ERR_EXPIRE_NX_AND_OTHERS: Final = (
+    "ERR NX and XX, GT or LT options at the same time are not compatible"
+)
+ERR_EXPIRE_GT_AND_LT: Final = "ERR GT and LT options at the same time are not compatible"
+ERR_UNSUPPORTED_OPTION: Final = "ERR Unsupported option %s"
+ERR_SWAPDB_FIRST: Final = "ERR invalid first DB index"
+ERR_SWAPDB_SECOND: Final = "ERR invalid second DB index"
+ERR_SORT_SCORE: Final = "ERR One or more scores can't be converted into double"
+ERR_INT_RANGE: Final = "ERR value is out of range, value must between -2147483648 and 2147483647"
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,
@@ -133,3 +143,9 @@ def err_unknown_subcommand(sub: bytes, container: str) -> str:
 
 def err_invalid_expire(command: str) -> str:
     return ERR_INVALID_EXPIRE % command
+
+
+def err_unsupported_option(option: bytes) -> str:
+    """EXPIRE's unknown-flag error: the option as a C string, trailing CR/LF trimmed."""
+    shown = _shown(option.split(b"\0", 1)[0]).rstrip("\r\n")
+    return ERR_UNSUPPORTED_OPTION % shown

@@ -2,7 +2,9 @@
 
 from server.commands import (  # noqa: F401  (imported for their @command registrations)
     connection,
+    expire,
     introspection,
     keys,
+    sort,
     strings,
 )
