@@ -80,6 +80,24 @@ ERR_MISCONF: Final = (
 )
 ERR_NOT_ALLOWED_IN_MULTI: Final = "ERR Command not allowed inside a transaction"
 
+# --- strings and bitmaps ---
+ERR_DECR_OVERFLOW: Final = "ERR decrement would overflow"
+ERR_OFFSET_RANGE: Final = "ERR offset is out of range"
+ERR_LCS_WRONGTYPE: Final = "ERR The specified keys must contain string values"
+ERR_LCS_LEN_AND_IDX: Final = "ERR If you want both the length and indexes, please just use IDX."
+ERR_LCS_TOO_LONG: Final = "ERR String too long for LCS"
+ERR_LCS_MEMORY: Final = (
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+)
+ERR_BITOP_NOT: Final = "ERR BITOP NOT must be called with a single source key."
+ERR_BIT_ARGUMENT: Final = "ERR The bit argument must be 1 or 0."
+ERR_BITFIELD_TYPE: Final = (
+    "ERR Invalid bitfield type. Use something like i16 u8. "
+    "Note that u64 is not supported but i64 is."
+)
+ERR_BITFIELD_OVERFLOW: Final = "ERR Invalid OVERFLOW type specified"
+ERR_BITFIELD_RO: Final = "ERR BITFIELD_RO only supports the GET subcommand"
+
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,
     NotAnIntegerError: ERR_NOT_INTEGER,
