@@ -295,7 +295,8 @@ def getdel_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
         return None
     ctx.db.delete(key)
     ctx.dirty = 1
-    ctx.propagate([b"DEL", key])
+    lazy = ctx.app.config["lazyfree-lazy-user-del"]
+    ctx.propagate([b"UNLINK" if lazy else b"DEL", key])
     ctx.notify("g", b"del", key)
     return reply_bytes(value)
 
@@ -330,7 +331,8 @@ def getex_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
             and not app.is_replica
         ):
             db.delete(key)
-            ctx.propagate([b"DEL", key])
+            lazy = app.config["lazyfree-lazy-expire"]
+            ctx.propagate([b"UNLINK" if lazy else b"DEL", key])
             ctx.notify("g", b"del", key)
         else:
             db.set_expire(key, deadline)

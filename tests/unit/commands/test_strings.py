@@ -136,6 +136,15 @@ def test_getex_rewrites_each_option_as_redis_does(run: Runner) -> None:
     )
 
 
+def test_lazyfree_settings_turn_the_deletes_into_unlink() -> None:
+    run = Runner([("lazyfree-lazy-user-del", ["yes"]), ("lazyfree-lazy-expire", ["yes"])])
+    run("MSET", "a", "1", "b", "2")
+    sent = len(run.feed)
+    run("GETDEL", "a")
+    run("GETEX", "b", "PXAT", "1")
+    assert propagated(run, sent) == feed_of(("UNLINK", "a"), ("UNLINK", "b"))
+
+
 def test_getex_in_the_past_on_a_replica_keeps_the_key_for_the_primary_to_delete(
     run: Runner,
 ) -> None:
