@@ -95,6 +95,23 @@ ERR_SWAPDB_FIRST: Final = "ERR invalid first DB index"
 ERR_SWAPDB_SECOND: Final = "ERR invalid second DB index"
 ERR_SORT_SCORE: Final = "ERR One or more scores can't be converted into double"
 ERR_INT_RANGE: Final = "ERR value is out of range, value must between -2147483648 and 2147483647"
+# --- strings and bitmaps ---
+ERR_DECR_OVERFLOW: Final = "ERR decrement would overflow"
+ERR_OFFSET_RANGE: Final = "ERR offset is out of range"
+ERR_LCS_WRONGTYPE: Final = "ERR The specified keys must contain string values"
+ERR_LCS_LEN_AND_IDX: Final = "ERR If you want both the length and indexes, please just use IDX."
+ERR_LCS_TOO_LONG: Final = "ERR String too long for LCS"
+ERR_LCS_MEMORY: Final = (
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+)
+ERR_BITOP_NOT: Final = "ERR BITOP NOT must be called with a single source key."
+ERR_BIT_ARGUMENT: Final = "ERR The bit argument must be 1 or 0."
+ERR_BITFIELD_TYPE: Final = (
+    "ERR Invalid bitfield type. Use something like i16 u8. "
+    "Note that u64 is not supported but i64 is."
+)
+ERR_BITFIELD_OVERFLOW: Final = "ERR Invalid OVERFLOW type specified"
+ERR_BITFIELD_RO: Final = "ERR BITFIELD_RO only supports the GET subcommand"
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,

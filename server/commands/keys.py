@@ -220,7 +220,13 @@ def parse_scan_cursor(raw: bytes) -> int:
     return (-value) & _ULONG_MAX if m.group(1) == b"-" else value
 
 
-@command("SCAN", arity=-2, flags=Flag.READONLY, acl=("keyspace",), since="2.8.0")
+@command(
+    "SCAN",
+    arity=-2,
+    flags=Flag.READONLY | Flag.TOUCHES_ARBITRARY_KEYS,
+    acl=("keyspace",),
+    since="2.8.0",
+)
 def scan_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]"""
     cursor = parse_scan_cursor(argv[1])
@@ -260,7 +266,7 @@ def scan_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     return [b"%d" % next_slot, keys]
 
 
-@command("RANDOMKEY", arity=1, flags=Flag.READONLY, acl=("keyspace",))
+@command("RANDOMKEY", arity=1, flags=Flag.READONLY | Flag.TOUCHES_ARBITRARY_KEYS, acl=("keyspace",))
 def randomkey_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """RANDOMKEY"""
     return ctx.db.random_key()
