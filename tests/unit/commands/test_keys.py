@@ -11,7 +11,7 @@ import pytest
 from protocol.resp import OK, RespError
 from server.commands.keys import duplicate_value, parse_scan_cursor
 from server.commands.sort import sort_keys, sort_ro_keys
-from server.commands.table import COMMANDS, Flag
+from server.commands.table import COMMANDS
 from server.errors import CommandError
 from storage.keyspace import NUM_SLOTS, key_slot
 from tests.support import Runner
@@ -37,47 +37,7 @@ def db(run: Runner, index: int = 0):
     return run.app.keyspace.dbs[index]
 
 
-# --- the table ---
-
-# name: (arity, flags, first key, last key, step), from Redis 7.0's src/commands/*.json.
-TABLE = {
-    "DEL": (-2, Flag.WRITE, 1, -1, 1),
-    "UNLINK": (-2, Flag.WRITE | Flag.FAST, 1, -1, 1),
-    "EXISTS": (-2, Flag.READONLY | Flag.FAST, 1, -1, 1),
-    "TOUCH": (-2, Flag.READONLY | Flag.FAST, 1, -1, 1),
-    "TYPE": (2, Flag.READONLY | Flag.FAST, 1, 1, 1),
-    "DBSIZE": (1, Flag.READONLY | Flag.FAST, 0, 0, 1),
-    "KEYS": (2, Flag.READONLY, 0, 0, 1),
-    "SCAN": (-2, Flag.READONLY, 0, 0, 1),
-    "RANDOMKEY": (1, Flag.READONLY, 0, 0, 1),
-    "RENAME": (3, Flag.WRITE, 1, 2, 1),
-    "RENAMENX": (3, Flag.WRITE | Flag.FAST, 1, 2, 1),
-    "COPY": (-3, Flag.WRITE | Flag.DENYOOM, 1, 2, 1),
-    "MOVE": (3, Flag.WRITE | Flag.FAST, 1, 1, 1),
-    "SWAPDB": (3, Flag.WRITE | Flag.FAST, 0, 0, 1),
-    "FLUSHDB": (-1, Flag.WRITE, 0, 0, 1),
-    "FLUSHALL": (-1, Flag.WRITE, 0, 0, 1),
-    "EXPIRE": (-3, Flag.WRITE | Flag.FAST, 1, 1, 1),
-    "PEXPIRE": (-3, Flag.WRITE | Flag.FAST, 1, 1, 1),
-    "EXPIREAT": (-3, Flag.WRITE | Flag.FAST, 1, 1, 1),
-    "PEXPIREAT": (-3, Flag.WRITE | Flag.FAST, 1, 1, 1),
-    "TTL": (2, Flag.READONLY | Flag.FAST, 1, 1, 1),
-    "PTTL": (2, Flag.READONLY | Flag.FAST, 1, 1, 1),
-    "EXPIRETIME": (2, Flag.READONLY | Flag.FAST, 1, 1, 1),
-    "PEXPIRETIME": (2, Flag.READONLY | Flag.FAST, 1, 1, 1),
-    "PERSIST": (2, Flag.WRITE | Flag.FAST, 1, 1, 1),
-    "SORT": (-2, Flag.WRITE | Flag.DENYOOM, 1, 1, 1),
-    "SORT_RO": (-2, Flag.READONLY, 1, 1, 1),
-}
-
-
-@pytest.mark.parametrize("name", sorted(TABLE))
-def test_table_entry_matches_redis(name: str) -> None:
-    spec = COMMANDS[name.encode()]
-    arity, flags, first, last, step = TABLE[name]
-    assert (spec.arity, spec.flags, spec.first_key, spec.last_key) == (arity, flags, first, last)
-    if first:
-        assert spec.key_step == step
+# The table entries are checked against Redis's metadata in test_table.py.
 
 
 def test_sort_key_finder_finds_the_last_store() -> None:
