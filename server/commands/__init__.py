@@ -2,6 +2,8 @@
 
 from server.commands import (  # noqa: F401  (imported for their @command registrations)
     connection,
+    hashes,
     keys,
+    sets,
     strings,
 )
