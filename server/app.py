@@ -20,6 +20,7 @@ from protocol.resp import SimpleString, encode_command
 from server.config import Config
 from server.context import CommandContext
 from storage.keyspace import Database, Keyspace
+from storage.sets import intset_limit
 
 if TYPE_CHECKING:
     from server.commands.table import CommandSpec
@@ -70,6 +71,10 @@ class App:
         self.loading = False
         # Keyspace notifications: the set of class letters enabled.
         self.notify_classes = ""
+        # Encoding limits, read by every write to a small hash or set (OBJECT ENCODING).
+        self.hash_max_listpack_entries = 0
+        self.hash_max_listpack_value = 0
+        self.set_max_intset_entries = 0
         self.publish: Callable[[bytes, bytes], int] | None = None
         self.shutdown_requested: asyncio.Event | None = None
         self.exit_code = 0
@@ -206,6 +211,12 @@ class App:
             classes = value.replace("A", "g$lshzxetd")
             # Nothing is published unless K or E picks a channel family.
             self.notify_classes = classes if ("K" in classes or "E" in classes) else ""
+        elif name == "hash-max-listpack-entries":
+            self.hash_max_listpack_entries = value
+        elif name == "hash-max-listpack-value":
+            self.hash_max_listpack_value = value
+        elif name == "set-max-intset-entries":
+            self.set_max_intset_entries = intset_limit(value)
 
     # --- lifecycle ---
 

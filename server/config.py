@@ -187,14 +187,14 @@ PARAMS: Final[list[Param]] = [
     _p(
         "hash-max-listpack-entries",
         "int",
-        128,
+        512,  # config.c's default (redis.conf says the same)
         minimum=0,
         maximum=_LL_MAX,
         aliases=("hash-max-ziplist-entries",),
     ),
     _p(
         "hash-max-listpack-value",
-        "int",
+        "memory",
         64,
         minimum=0,
         maximum=_LL_MAX,

@@ -112,6 +112,18 @@ ERR_BITFIELD_TYPE: Final = (
 )
 ERR_BITFIELD_OVERFLOW: Final = "ERR Invalid OVERFLOW type specified"
 ERR_BITFIELD_RO: Final = "ERR BITFIELD_RO only supports the GET subcommand"
+# --- hashes and sets ---
+ERR_HASH_NOT_INTEGER: Final = "ERR hash value is not an integer"
+ERR_HASH_NOT_FLOAT: Final = "ERR hash value is not a float"
+ERR_NAN_OR_INFINITY: Final = "ERR value is NaN or Infinity"
+ERR_OUT_OF_RANGE: Final = "ERR value is out of range"
+ERR_OUT_OF_RANGE_POSITIVE: Final = "ERR value is out of range, must be positive"
+ERR_OUT_OF_RANGE_LONG: Final = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
+ERR_NUMKEYS_POSITIVE: Final = "ERR numkeys should be greater than 0"
+ERR_NUMKEYS_EXCEED_ARGS: Final = "ERR Number of keys can't be greater than number of args"
+ERR_LIMIT_NEGATIVE: Final = "ERR LIMIT can't be negative"
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,

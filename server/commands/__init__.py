@@ -4,8 +4,10 @@ from server.commands import (  # noqa: F401  (imported for their @command regist
     bitmaps,
     connection,
     expire,
+    hashes,
     introspection,
     keys,
+    sets,
     sort,
     strings,
 )
