@@ -11,14 +11,13 @@ from fractions import Fraction
 from itertools import islice
 from typing import Final
 
-from protocol.long_double import (
+from protocol.numbers import (
     LongDouble,
-    add_long_double,
-    format_long_double_human,
-    is_finite,
+    add_long_doubles,
+    format_long_double,
+    parse_int,
     parse_long_double,
 )
-from protocol.numbers import parse_int
 from protocol.resp import OK
 from server.commands.args import int_arg
 from server.commands.container_scan import EMPTY_SCAN, scan_cursor, scan_options
@@ -85,7 +84,6 @@ def _random_field(h: HashValue) -> bytes:
 
 
 # --- long double arithmetic (HINCRBYFLOAT) ---
-# Kept behind these two calls so the exact emulation can live wherever protocol code does.
 
 
 def _parse_increment(raw: bytes) -> LongDouble:
@@ -93,7 +91,7 @@ def _parse_increment(raw: bytes) -> LongDouble:
     value = parse_long_double(raw)
     if value is None:
         raise CommandError(ERR_NOT_FLOAT)
-    if not is_finite(value):
+    if isinstance(value, float):  # only infinities are floats
         raise CommandError(ERR_NAN_OR_INFINITY)
     return value
 
@@ -106,10 +104,10 @@ def _add_long_double(stored: bytes | None, increment: LongDouble) -> bytes:
         if parsed is None:
             raise CommandError(ERR_HASH_NOT_FLOAT)
         current = parsed
-    total = add_long_double(current, increment)
-    if total is None or not is_finite(total):
+    total = add_long_doubles(current, increment)
+    if total is None:
         raise CommandError(ERR_NAN_INCR)
-    return format_long_double_human(total)
+    return format_long_double(total)
 
 
 # --- writes ---
