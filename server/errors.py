@@ -80,6 +80,23 @@ ERR_MISCONF: Final = (
 )
 ERR_NOT_ALLOWED_IN_MULTI: Final = "ERR Command not allowed inside a transaction"
 
+# --- zsets ---
+ERR_ZADD_NAN: Final = "ERR resulting score is not a number (NaN)"
+ERR_WEIGHT_FLOAT: Final = "ERR weight value is not a float"
+ERR_AT_LEAST_ONE_KEY: Final = "ERR at least 1 input key is needed for '%s' command"
+ERR_LIMIT_NEGATIVE: Final = "ERR LIMIT can't be negative"
+ERR_NUMKEYS_POSITIVE: Final = "ERR numkeys should be greater than 0"
+ERR_COUNT_POSITIVE: Final = "ERR count should be greater than 0"
+ERR_MUST_BE_POSITIVE: Final = "ERR value is out of range, must be positive"
+ERR_OUT_OF_RANGE: Final = "ERR value is out of range"
+ERR_RANGE_BETWEEN: Final = "ERR value is out of range, value must between %d and %d"
+ERR_ZRANGE_LIMIT: Final = (
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+)
+ERR_ZRANGE_BYLEX_WITHSCORES: Final = (
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+)
+
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,
     NotAnIntegerError: ERR_NOT_INTEGER,

@@ -4,4 +4,5 @@ from server.commands import (  # noqa: F401  (imported for their @command regist
     connection,
     keys,
     strings,
+    zsets,
 )
