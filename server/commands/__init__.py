@@ -4,5 +4,8 @@ from server.commands import (  # noqa: F401  (imported for their @command regist
     connection,
     keys,
     strings,
+    zpops,
+    zranges,
+    zsetops,
     zsets,
 )
