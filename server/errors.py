@@ -124,6 +124,18 @@ ERR_OUT_OF_RANGE_LONG: Final = (
 ERR_NUMKEYS_POSITIVE: Final = "ERR numkeys should be greater than 0"
 ERR_NUMKEYS_EXCEED_ARGS: Final = "ERR Number of keys can't be greater than number of args"
 ERR_LIMIT_NEGATIVE: Final = "ERR LIMIT can't be negative"
+# --- zsets ---
+ERR_ZADD_NAN: Final = "ERR resulting score is not a number (NaN)"
+ERR_WEIGHT_FLOAT: Final = "ERR weight value is not a float"
+ERR_AT_LEAST_ONE_KEY: Final = "ERR at least 1 input key is needed for '%s' command"
+ERR_COUNT_POSITIVE: Final = "ERR count should be greater than 0"
+ERR_RANGE_BETWEEN: Final = "ERR value is out of range, value must between %d and %d"
+ERR_ZRANGE_LIMIT: Final = (
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+)
+ERR_ZRANGE_BYLEX_WITHSCORES: Final = (
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+)
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,

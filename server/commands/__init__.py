@@ -10,4 +10,8 @@ from server.commands import (  # noqa: F401  (imported for their @command regist
     sets,
     sort,
     strings,
+    zpops,
+    zranges,
+    zsetops,
+    zsets,
 )

@@ -1,0 +1,175 @@
+"""Sorted-set pops and random picks: ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER.
+
+`pop_from` and `parse_mpop` are shared with the blocking variants (BZPOPMIN, BZPOPMAX,
+BZMPOP), which reply and propagate on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from protocol.resp import NULL_ARRAY
+from server.commands.table import Flag, Reply, command, numkeys_finder
+from server.commands.zsets import (
+    ACL,
+    GROUP,
+    LONG_MAX,
+    delete_if_empty,
+    long_in_range,
+    member_list,
+    read_zset,
+    with_scores,
+)
+from server.context import CommandContext
+from server.errors import (
+    ERR_COUNT_POSITIVE,
+    ERR_NUMKEYS_POSITIVE,
+    ERR_OUT_OF_RANGE,
+    ERR_OUT_OF_RANGE_POSITIVE,
+    ERR_SYNTAX,
+    CommandError,
+)
+from storage.zset import Item, ZSet
+
+# --- pops ---
+
+
+def pop_from(ctx: CommandContext, key: bytes, zs: ZSet, from_max: bool, count: int) -> list[Item]:
+    """Pop up to `count` elements of the set at `key` with Redis's events; deletes it if emptied.
+
+    Shared with the blocking variants, which reply and propagate on their own.
+    """
+    popped = zs.pop(count, from_max)
+    if popped:
+        ctx.dirty += len(popped)
+        ctx.notify("z", b"zpopmax" if from_max else b"zpopmin", key)
+        if delete_if_empty(ctx, key, zs):
+            ctx.notify("g", b"del", key)
+    return popped
+
+
+def _zpop(ctx: CommandContext, argv: list[bytes], from_max: bool) -> Reply:
+    if len(argv) > 3:
+        raise CommandError(ERR_SYNTAX)
+    count = -1
+    if len(argv) == 3:
+        count = long_in_range(argv[2], 0, LONG_MAX, ERR_OUT_OF_RANGE_POSITIVE)
+    key = argv[1]
+    zs = ctx.db.get_typed(key, ZSet)
+    if zs is None or count == 0:
+        return []
+    popped = pop_from(ctx, key, zs, from_max, 1 if count == -1 else count)
+    # RESP3 nests [member, score] pairs only when a count was given.
+    return with_scores(popped, ctx.resp3 and count != -1)
+
+
+@command(
+    "ZPOPMIN",
+    arity=-2,
+    flags=Flag.WRITE | Flag.FAST,
+    keys=(1, 1, 1),
+    acl=ACL,
+    group=GROUP,
+    since="5.0.0",
+)
+def zpopmin_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """ZPOPMIN key [count]"""
+    return _zpop(ctx, argv, False)
+
+
+@command(
+    "ZPOPMAX",
+    arity=-2,
+    flags=Flag.WRITE | Flag.FAST,
+    keys=(1, 1, 1),
+    acl=ACL,
+    group=GROUP,
+    since="5.0.0",
+)
+def zpopmax_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """ZPOPMAX key [count]"""
+    return _zpop(ctx, argv, True)
+
+
+def parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
+    """ZMPOP / BZMPOP arguments after the command (and timeout): (keys, from_max, count)."""
+    numkeys = long_in_range(argv[numkeys_index], 1, LONG_MAX, ERR_NUMKEYS_POSITIVE)
+    where = numkeys_index + numkeys + 1
+    if where >= len(argv):
+        raise CommandError(ERR_SYNTAX)
+    side = argv[where].upper()
+    if side != b"MIN" and side != b"MAX":
+        raise CommandError(ERR_SYNTAX)
+    count = -1
+    j = where + 1
+    while j < len(argv):
+        if count == -1 and argv[j].upper() == b"COUNT" and j + 1 < len(argv):
+            count = long_in_range(argv[j + 1], 1, LONG_MAX, ERR_COUNT_POSITIVE)
+            j += 2
+        else:
+            raise CommandError(ERR_SYNTAX)
+    return argv[numkeys_index + 1 : where], side == b"MAX", 1 if count == -1 else count
+
+
+def _no_keys(argv: Sequence[bytes]) -> list[int]:
+    return []
+
+
+@command(
+    "ZMPOP",
+    arity=-4,
+    flags=Flag.WRITE,
+    key_finder=numkeys_finder(1),
+    write_keys=_no_keys,  # only the key popped from changes; the handler signals it
+    acl=ACL,
+    group=GROUP,
+    since="7.0.0",
+)
+def zmpop_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]"""
+    keys, from_max, count = parse_mpop(argv, 1)
+    db = ctx.db
+    for key in keys:
+        zs = db.get_typed(key, ZSet)
+        if zs is None:
+            continue
+        popped = pop_from(ctx, key, zs, from_max, count)
+        db.modified(key)
+        # Redis rewrites ZMPOP as ZPOPMIN / ZPOPMAX with the count it could pop.
+        ctx.propagate([b"ZPOPMAX" if from_max else b"ZPOPMIN", key, b"%d" % len(popped)])
+        return [key, with_scores(popped, True)]
+    return NULL_ARRAY
+
+
+# --- random members ---
+
+
+@command(
+    "ZRANDMEMBER",
+    arity=-2,
+    flags=Flag.READONLY,
+    keys=(1, 1, 1),
+    acl=ACL,
+    group=GROUP,
+    since="6.2.0",
+)
+def zrandmember_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """ZRANDMEMBER key [count [WITHSCORES]]"""
+    if len(argv) == 2:
+        zs = read_zset(ctx, argv[1])
+        return None if zs is None else zs.random_item()[1]
+    count = long_in_range(argv[2], -LONG_MAX, LONG_MAX)
+    withscores = False
+    if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != b"WITHSCORES"):
+        raise CommandError(ERR_SYNTAX)
+    if len(argv) == 4:
+        withscores = True
+        if count < -LONG_MAX // 2 or count > LONG_MAX // 2:
+            raise CommandError(ERR_OUT_OF_RANGE)
+    zs = read_zset(ctx, argv[1])
+    if zs is None or count == 0:
+        return []
+    items = zs.random_items(abs(count), count > 0)
+    if withscores:
+        return with_scores(items, ctx.resp3)
+    return member_list(items)
