@@ -3,5 +3,7 @@
 from server.commands import (  # noqa: F401  (imported for their @command registrations)
     connection,
     keys,
+    pubsub,
     strings,
+    transactions,
 )

@@ -33,13 +33,14 @@ def del_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
 def exists_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """EXISTS key [key ...]"""
     db = ctx.db
-    return sum(1 for key in argv[1:] if db.get(key) is not None)
+    # lookupKeyRead: counts hits and misses and emits keymiss, as Redis's EXISTS does.
+    return sum(1 for key in argv[1:] if db.read(key) is not None)
 
 
 @command("TYPE", arity=2, flags=Flag.READONLY | Flag.FAST, keys=(1, 1, 1), acl=("keyspace",))
 def type_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """TYPE key"""
-    value = ctx.db.get(argv[1])
+    value = ctx.db.read(argv[1])
     return SimpleString(b"none" if value is None else type_name(value))
 
 

@@ -104,7 +104,7 @@ def set_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     key = argv[1]
     reply: Reply = OK
     if flags & _GET:
-        old = db.get(key)
+        old = db.read(key)  # GET's lookup: stats and the keymiss event
         if old is not None and type(old) is not bytes and type(old) is not bytearray:
             raise WrongTypeError()
         reply = old
