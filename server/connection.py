@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
+from time import monotonic
 from typing import Any, cast
 
 from protocol.errors import ProtocolError
@@ -185,7 +185,7 @@ class RESPConnection(asyncio.Protocol):
         used = transport.get_write_buffer_size()
         over = bool(hard) and used >= hard
         if soft and used >= soft:
-            now = time.monotonic()
+            now = monotonic()
             if not self._soft_limit_since:
                 # The first time the soft limit is seen reached only starts its clock.
                 self._soft_limit_since = now

@@ -91,7 +91,7 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     ):
         resolved = resolve(argv)
         if type(resolved) is str:
-            if ctx.multi is not None and argv[0].upper() == b"EXEC":
+            if argv[0].upper() == b"EXEC":
                 return _reject(ctx, COMMANDS.get(b"EXEC"), resolved)
             return _reject(ctx, None, resolved)
         spec = resolved  # type: ignore[assignment]
@@ -176,13 +176,14 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
 
 
 def _reject(ctx: CommandContext, spec: CommandSpec | None, text: str) -> RespError:
-    """Redis's rejectCommand: count it, and inside MULTI mark the transaction aborted (a
-    rejected EXEC discards it at once and answers EXECABORT with the reason)."""
+    """Redis's rejectCommand: count it, and inside MULTI mark the transaction aborted. A
+    rejected EXEC, inside MULTI or not, discards any transaction at once and answers
+    EXECABORT with the reason."""
     if ctx.multi is not None:
         ctx.multi_error = True
     if spec is not None:
         spec.rejected_calls += 1
-        if ctx.multi is not None and spec.name == "exec":
+        if spec.name == "exec":
             reply = exec_abort(ctx, text)
             ctx.app.stats_error(reply.text)
             return reply

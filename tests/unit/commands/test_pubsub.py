@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import hiredis
 import pytest
 
 from protocol.resp import OK, Push, RawReply, RespError, SimpleString, encode_reply
@@ -26,8 +27,6 @@ class Inbox:
 
 def _plain(frame: Any) -> Any:
     if type(frame) is RawReply:
-        import hiredis
-
         reader = hiredis.Reader()
         reader.feed(bytes(frame))
         return reader.gets()
@@ -107,11 +106,18 @@ def test_channel_and_pattern_both_deliver_and_both_count(run: Runner, sub) -> No
     ]
 
 
+def _recorder(order: list[int], i: int) -> Any:
+    def push(frame: Any) -> None:
+        order.append(i)
+
+    return push
+
+
 def test_subscribers_get_messages_in_subscription_order(run: Runner) -> None:
     order: list[int] = []
     clients = [run.client() for _ in range(3)]
     for i, c in enumerate(clients):
-        c.push = lambda frame, i=i: order.append(i)
+        c.push = _recorder(order, i)
     for c in reversed(clients):
         run("SUBSCRIBE", "ch", ctx=c)
     order.clear()
