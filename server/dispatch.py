@@ -127,8 +127,6 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
     """Run a resolved, admitted command (also used by EXEC and the AOF loader)."""
     app = ctx.app
     ctx.begin_command(spec)
-    if app.monitors:
-        app.feed_monitors(ctx, argv)
     started = time.perf_counter_ns()
     # Effects are collected until the outermost call ends (App.propagate's strategy).
     app.call_depth += 1
@@ -153,6 +151,10 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
         spec.calls += 1
         spec.usec += elapsed_ns // 1000
         app.commands_processed += 1
+        # After the command, as Redis's call() does: a transaction shows as MULTI, the
+        # queued commands, then EXEC.
+        if app.monitors:
+            app.feed_monitors(ctx, argv)
         if elapsed_ns >= app.slowlog_threshold_ns:
             app.record_slow(ctx, argv, elapsed_ns // 1000)
         if ctx.dirty:

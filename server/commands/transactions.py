@@ -19,6 +19,7 @@ from server.errors import (
     ERR_DISCARD_NO_MULTI,
     ERR_EXEC_NO_MULTI,
     ERR_EXECABORT,
+    ERR_LOADING,
     ERR_MULTI_NESTED,
     ERR_READONLY,
     ERR_WATCH_IN_MULTI,
@@ -85,10 +86,13 @@ def unwatch_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
 def _exec_refusal(ctx: CommandContext, queued: list[tuple[CommandSpec, list[bytes]]]) -> str | None:
     """The checks processCommand makes for EXEC with the flags of the queued commands: a
     transaction that writes is refused on a read-only replica or when a write guard (OOM,
-    MISCONF, NOREPLICAS) says no, even though each command was accepted when queued."""
+    MISCONF, NOREPLICAS) says no, and one with a command not allowed while loading is
+    refused while loading, even though each command was accepted when queued."""
     app = ctx.app
-    if not (app.guards_active or app.is_replica):
+    if not (app.guards_active or app.is_replica or app.loading):
         return None
+    if app.loading and not all(spec.allow_loading for spec, _ in queued):
+        return ERR_LOADING
     for spec, _ in queued:
         if not (spec.is_write or spec.denyoom):
             continue

@@ -162,6 +162,34 @@ def test_exec_refused_by_a_write_guard(run: Runner) -> None:
     assert run("GET", "k") is None
 
 
+def test_exec_while_loading_is_refused_when_a_command_cannot_run_then(run: Runner) -> None:
+    run("MULTI")
+    run("SET", "k", "v")
+    run.app.loading = True
+    try:
+        assert run("EXEC") == RespError(
+            "EXECABORT Transaction discarded because of: LOADING Redis is loading the dataset in "
+            "memory"
+        )
+    finally:
+        run.app.loading = False
+
+
+def test_monitors_see_the_queued_commands_between_multi_and_exec(run: Runner) -> None:
+    lines: list[bytes] = []
+    monitor = run.client()
+    monitor.push = lines.append
+    run.app.monitors.append(monitor)
+    run("MULTI")
+    run("SET", "k", "v")
+    run("EXEC")
+    assert [line.split(b"] ", 1)[1] for line in lines] == [
+        b'"MULTI"',
+        b'"SET" "k" "v"',
+        b'"EXEC"',
+    ]
+
+
 def test_after_exec_hooks_run_after_the_commands(run: Runner) -> None:
     seen: list[bytes | None] = []
     run.app.after_exec_hooks.append(lambda ctx: seen.append(ctx.db.get(b"k")))
