@@ -454,6 +454,16 @@ class RespSet(list[Any]):
     __slots__ = ()
 
 
+class RawReply(bytes):
+    """Bytes already in RESP form, written as they are.
+
+    For frames encoded once and sent to many clients (a published message), and for replies
+    no value can describe (EXEC's array when a queued command pushed frames of its own).
+    """
+
+    __slots__ = ()
+
+
 class _NullArray:
     __slots__ = ()
 
@@ -485,7 +495,7 @@ def encode_reply(value: Any, resp3: bool) -> bytes:
     Args:
         value: bytes (bulk), None (null), int, bool, float (double), SimpleString,
             RespError, list/tuple (array), dict (map), set/frozenset/RespSet (set), Push,
-            Verbatim or NULL_ARRAY.
+            Verbatim, NULL_ARRAY or RawReply (sent as is).
         resp3: the client said HELLO 3.
 
     Returns:
@@ -504,6 +514,9 @@ def encode_reply(value: Any, resp3: bool) -> bytes:
     if t is SimpleString:
         cached = _CONSTANTS.get(id(value))
         return cached if cached is not None else b"+" + value + b"\r\n"
+    if t is RawReply:
+        raw: bytes = value
+        return raw
     out: list[bytes] = []
     _encode_into(out, value, resp3)
     return b"".join(out)

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from protocol.resp import SimpleString, encode_command
-from server.config import Config
+from server import multi
+from server.config import Config, output_buffer_limits
 from server.context import CommandContext
+from server.pubsub import PubSub
 from storage.keyspace import Database, Keyspace
 from storage.sets import intset_limit
 
@@ -75,7 +77,20 @@ class App:
         self.hash_max_listpack_entries = 0
         self.hash_max_listpack_value = 0
         self.set_max_intset_entries = 0
-        self.publish: Callable[[bytes, bytes], int] | None = None
+        self.pubsub = PubSub()
+        self.publish: Callable[[bytes, bytes], int] | None = self.pubsub.publish
+        # client-output-buffer-limit by class: (hard bytes, soft bytes, soft seconds).
+        self.output_limits: dict[str, tuple[int, int, int]] = {}
+        # Clients over a soft output limit, checked again by cron (client id -> its check).
+        self.soft_limited: dict[int, Callable[[], None]] = {}
+        # Effects of the running command, sent when the outermost call ends (see propagate).
+        self.call_depth = 0
+        self.pending_effects: list[tuple[int, list[bytes]]] = []
+        # True while EXEC runs its queued commands (Redis's CLIENT_DENY_BLOCKING inside EXEC).
+        self.in_exec = False
+        # Called with the client after EXEC ran its commands and sent their effects: the place
+        # to serve clients blocked on keys the transaction made ready.
+        self.after_exec_hooks: list[Callable[[CommandContext], None]] = []
         self.shutdown_requested: asyncio.Event | None = None
         self.exit_code = 0
         self.servers: list[asyncio.Server] = []
@@ -86,6 +101,12 @@ class App:
         self.client_close_hooks: list[Callable[[CommandContext], None]] = []
         # RESET undoes what other families attached to a client (subscriptions, WATCH, ...).
         self.reset_hooks: list[Callable[[CommandContext], None]] = []
+        # Pub/sub and WATCH state die with the client and with RESET.
+        self.client_close_hooks += [self.pubsub.drop, multi.unwatch_all_keys]
+        self.reset_hooks += [self.pubsub.drop, multi.discard_transaction]
+        self.keyspace.on_watched_modified = multi.touch_watched_key
+        self.keyspace.on_watched_replaced = multi.touch_all_watched_keys
+        self.cron_hooks.append(self._check_soft_limited)
         config.on_change(self._config_changed)
         for name, value in list(config.items()):
             self._config_changed(name, value)
@@ -109,8 +130,40 @@ class App:
 
     # --- the write stream ---
 
+    # Strategy (execution units), as Redis 7.0's alsoPropagate / propagatePendingCommands:
+    # inside a command (`call_depth` > 0) effects are collected, the lazy-expiry DELs it caused
+    # included; when the outermost call ends they are sent, wrapped in MULTI ... EXEC when
+    # there is more than one, so a replica applies them atomically. EXEC is one such unit: a
+    # transaction that wrote once propagates that one effect bare, and one that wrote nothing
+    # propagates nothing. Effects outside any command (active expiry, eviction) go out at
+    # once, unwrapped. SELECT is inserted before the effect that changes database, so it
+    # precedes MULTI when the first effect needs it.
+
     def propagate(self, db_index: int, argv: list[bytes]) -> None:
-        """Send one effect to the AOF and the replicas, preceded by SELECT when the db changes."""
+        """Send one effect to the AOF and the replicas (at the end of the running command)."""
+        if not self.feed:
+            return
+        if self.call_depth:
+            self.pending_effects.append((db_index, argv))
+            return
+        self._propagate_now(db_index, argv)
+
+    def flush_effects(self, wrap: bool = True) -> None:
+        """Send the effects collected so far; `wrap` allows MULTI ... EXEC around several."""
+        pending = self.pending_effects
+        if not pending:
+            return
+        self.pending_effects = []
+        if wrap and len(pending) > 1:
+            self._propagate_now(pending[0][0], [b"MULTI"])
+            for db_index, argv in pending:
+                self._propagate_now(db_index, argv)
+            self._propagate_now(pending[-1][0], [b"EXEC"])
+        else:
+            for db_index, argv in pending:
+                self._propagate_now(db_index, argv)
+
+    def _propagate_now(self, db_index: int, argv: list[bytes]) -> None:
         if not self.feed:
             return
         if db_index != self._stream_db:
@@ -197,6 +250,22 @@ class App:
         if "E" in classes:
             self.publish(b"__keyevent@%d__:%b" % (db, event), key)
 
+    def _key_created(self, db: Database, key: bytes) -> None:
+        # dbAdd's "new" event (class n); the keyspace calls this only while n is enabled.
+        self.notify_keyspace_event("n", b"new", key, db.index)
+
+    def _key_missed(self, db: Database, key: bytes) -> None:
+        # lookupKeyRead's "keymiss" event (class m), only while m is enabled.
+        self.notify_keyspace_event("m", b"keymiss", key, db.index)
+
+    # --- output buffer limits ---
+
+    def _check_soft_limited(self) -> None:
+        """clientsCron's output-limit check: a client over its soft limit is cut off once the
+        limit's seconds have passed, even if nothing more is written to it."""
+        for check in list(self.soft_limited.values()):
+            check()
+
     # --- configuration ---
 
     def _config_changed(self, name: str, value: Any) -> None:
@@ -208,9 +277,15 @@ class App:
         elif name == "replica-read-only":
             self.replica_read_only = value
         elif name == "notify-keyspace-events":
-            classes = value.replace("A", "g$lshzxetd")
+            # The value holds the class letters, 'A' already expanded (config.py).
             # Nothing is published unless K or E picks a channel family.
-            self.notify_classes = classes if ("K" in classes or "E" in classes) else ""
+            classes = value if ("K" in value or "E" in value) else ""
+            self.notify_classes = classes
+            keyspace = self.keyspace
+            keyspace.on_new_key = self._key_created if "n" in classes else None
+            keyspace.on_miss = self._key_missed if "m" in classes else None
+        elif name == "client-output-buffer-limit":
+            self.output_limits = output_buffer_limits(value)
         elif name == "hash-max-listpack-entries":
             self.hash_max_listpack_entries = value
         elif name == "hash-max-listpack-value":

@@ -252,7 +252,99 @@ def format_value(param: Param, value: Any) -> str:
     """A value as CONFIG GET prints it."""
     if param.kind == "bool":
         return "yes" if value else "no"
+    if param.name == "notify-keyspace-events":
+        return keyspace_events_to_string(value)
     return str(value)
+
+
+# --- directives Redis keeps in a parsed form (config.c's special configs) ---
+
+# Class letters in the order keyspaceEventsFlagsToString prints them; 'A' stands for ALL_EVENTS.
+ALL_EVENTS: Final = "g$lshzxetd"
+_EVENT_ORDER: Final = ALL_EVENTS + "nKEm"
+
+
+def parse_keyspace_events(text: str, current: Any = None) -> str:
+    """keyspaceEventsStringToFlags: the enabled class letters, 'A' expanded, in a fixed order.
+
+    Raises:
+        ConfigError: a character that names no class.
+    """
+    letters: set[str] = set()
+    for ch in text:
+        if ch == "A":
+            letters.update(ALL_EVENTS)
+        elif ch in _EVENT_ORDER:
+            letters.add(ch)
+        else:
+            raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    return "".join(ch for ch in _EVENT_ORDER if ch in letters)
+
+
+def keyspace_events_to_string(flags: str) -> str:
+    """keyspaceEventsFlagsToString: 'A' when every ALL_EVENTS class is on (then 'n' is not
+    shown, as in Redis), else the class letters; then K, E and m."""
+    if all(ch in flags for ch in ALL_EVENTS):
+        head = "A"
+    else:
+        head = "".join(ch for ch in ALL_EVENTS + "n" if ch in flags)
+    return head + "".join(ch for ch in "KEm" if ch in flags)
+
+
+# client-output-buffer-limit classes in the order CONFIG GET prints them.
+OUTPUT_BUFFER_CLASSES: Final = ("normal", "slave", "pubsub")
+_OBUF_CLASS_NAMES: Final = {
+    "normal": "normal",
+    "slave": "slave",
+    "replica": "slave",
+    "pubsub": "pubsub",
+}
+
+
+def parse_output_buffer_limits(text: str, current: Any) -> str:
+    """updateClientOutputBufferLimit: `<class> <hard> <soft> <seconds>` groups replace those
+    classes' limits, the others keep `current`. Returns the whole setting in CONFIG GET form.
+
+    Raises:
+        ConfigError: with Redis's text; nothing changes unless every group is valid.
+    """
+    words = text.split()
+    if len(words) % 4:
+        raise ConfigError("Wrong number of arguments in buffer limit configuration.")
+    limits = dict(output_buffer_limits(str(current))) if current else {}
+    for i in range(0, len(words), 4):
+        name = _OBUF_CLASS_NAMES.get(words[i].lower())
+        if name is None:
+            raise ConfigError("Invalid client class specified in buffer limit configuration.")
+        hard = parse_memory(words[i + 1])
+        soft = parse_memory(words[i + 2])
+        seconds_text = words[i + 3]
+        if hard is None or soft is None or not seconds_text.isdigit():
+            raise ConfigError(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+            )
+        limits[name] = (hard, soft, int(seconds_text))
+    return " ".join(
+        f"{name} {hard} {soft} {seconds}"
+        for name in OUTPUT_BUFFER_CLASSES
+        for hard, soft, seconds in [limits.get(name, (0, 0, 0))]
+    )
+
+
+def output_buffer_limits(text: str) -> dict[str, tuple[int, int, int]]:
+    """The normalized client-output-buffer-limit text as class -> (hard, soft, seconds)."""
+    words = text.split()
+    return {
+        words[i]: (int(words[i + 1]), int(words[i + 2]), int(words[i + 3]))
+        for i in range(0, len(words) - 3, 4)
+    }
+
+
+# Directives whose value is parsed (and merged with the current value) after the generic rules.
+_SPECIAL_PARSERS: Final[dict[str, Callable[[str, Any], Any]]] = {
+    "notify-keyspace-events": parse_keyspace_events,
+    "client-output-buffer-limit": parse_output_buffer_limits,
+}
 
 
 def _parse_value(param: Param, args: Sequence[str]) -> Any:
@@ -330,6 +422,9 @@ class Config:
         if not startup and not param.mutable:
             raise ConfigError("can't set immutable config")
         value = _parse_value(param, args)
+        special = _SPECIAL_PARSERS.get(param.name)
+        if special is not None:
+            value = special(value, self._values[param.name])
         self._values[param.name] = value
         for listener in self._listeners:
             listener(param.name, value)

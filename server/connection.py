@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from time import monotonic
 from typing import Any, cast
 
 from protocol.errors import ProtocolError
-from protocol.resp import RESPParser, encode_reply, error_bytes
+from protocol.resp import RawReply, RESPParser, encode_reply, error_bytes
 from server.app import App
 from server.context import NO_REPLY, REPLY_ON, REPLY_SKIP, CommandContext
 from server.dispatch import execute
@@ -32,12 +33,16 @@ def _peer(transport: asyncio.BaseTransport, name: str) -> str:
 class RESPConnection(asyncio.Protocol):
     """One RESP client."""
 
-    __slots__ = ("_paused", "_transport", "app", "ctx", "parser")
+    __slots__ = ("_batch", "_paused", "_soft_limit_since", "_transport", "app", "ctx", "parser")
 
     def __init__(self, app: App) -> None:
         self.app = app
         self._transport: asyncio.Transport | None = None
         self._paused = False
+        # The replies of the batch being run; frames pushed to this client meanwhile join it.
+        self._batch: list[bytes] | None = None
+        # When the output buffer first went over the soft limit (0: it is not over).
+        self._soft_limit_since = 0.0
         config = app.config
         self.parser = RESPParser(
             max_bulk_bytes=config["proto-max-bulk-len"],
@@ -74,6 +79,7 @@ class RESPConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.ctx is not None:
             logger.debug("%s - disconnected", self.ctx.addr)
+            self.app.soft_limited.pop(self.ctx.id, None)
             self.app.client_closed(self.ctx)
         self._transport = None
 
@@ -97,6 +103,7 @@ class RESPConnection(asyncio.Protocol):
         app.net_input_bytes += len(data)
         parser = self.parser
         out: list[bytes] = []
+        self._batch = out
         try:
             parser.feed(data)
             while True:
@@ -123,6 +130,8 @@ class RESPConnection(asyncio.Protocol):
             else:
                 logger.warning("%s - closing client: %s", ctx.addr, e.text)
             ctx.close_after_reply = True
+        finally:
+            self._batch = None
         if out:
             payload = out[0] if len(out) == 1 else b"".join(out)
             app.net_output_bytes += len(payload)
@@ -133,14 +142,78 @@ class RESPConnection(asyncio.Protocol):
     # --- server-initiated frames ---
 
     def push(self, value: Any) -> None:
-        """Write a frame the client did not ask for (pub/sub message, MONITOR line)."""
+        """Write a frame the client did not ask for (pub/sub message, MONITOR line).
+
+        While this client's own batch runs, the frame joins the batch's replies instead, so
+        it keeps its place among them (a message a client publishes to itself comes before
+        PUBLISH's reply, after the replies of the commands before it).
+        """
         transport = self._transport
-        if transport is None or transport.is_closing() or self.ctx is None:
+        ctx = self.ctx
+        if transport is None or ctx is None or transport.is_closing():
             return
-        payload = encode_reply(value, self.ctx.resp3)
+        payload = value if type(value) is RawReply else encode_reply(value, ctx.resp3)
+        batch = self._batch
+        if batch is not None:
+            batch.append(payload)
+            return
         self.app.net_output_bytes += len(payload)
         transport.write(payload)
+        self.enforce_output_limit()
+
+    def enforce_output_limit(self) -> None:
+        """closeClientOnOutputBufferLimitReached: cut the client off when what waits to be
+        written to it passes its class's hard limit, or has stayed over the soft limit for
+        longer than the limit's seconds (client-output-buffer-limit).
+
+        The class is pubsub while the client has subscriptions, else normal. What is
+        measured is the transport's write buffer: what the socket has not taken yet.
+        """
+        transport = self._transport
+        ctx = self.ctx
+        if transport is None or ctx is None or transport.is_closing():
+            return
+        app = self.app
+        hard, soft, soft_seconds = app.output_limits.get(
+            "pubsub" if ctx.subscribed else "normal", (0, 0, 0)
+        )
+        if not (hard or soft):
+            if self._soft_limit_since:
+                self._soft_limit_since = 0.0
+                app.soft_limited.pop(ctx.id, None)
+            return
+        used = transport.get_write_buffer_size()
+        over = bool(hard) and used >= hard
+        if soft and used >= soft:
+            now = monotonic()
+            if not self._soft_limit_since:
+                # The first time the soft limit is seen reached only starts its clock.
+                self._soft_limit_since = now
+                app.soft_limited[ctx.id] = self.enforce_output_limit
+            elif now - self._soft_limit_since > soft_seconds:
+                over = True
+        elif self._soft_limit_since:
+            self._soft_limit_since = 0.0
+            app.soft_limited.pop(ctx.id, None)
+        if over:
+            logger.warning(
+                "Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                _client_info(ctx, used),
+            )
+            app.soft_limited.pop(ctx.id, None)
+            transport.abort()
 
     def kill(self) -> None:
         if self._transport is not None:
             self._transport.abort()
+
+
+def _client_info(ctx: CommandContext, omem: int) -> str:
+    """The start of a CLIENT LIST line, for the log."""
+    subs = ctx.app.pubsub.peek(ctx)
+    name = ctx.name.decode("utf-8", "replace")
+    return (
+        f"id={ctx.id} addr={ctx.addr} laddr={ctx.laddr} name={name} "
+        f"sub={len(subs.channels)} psub={len(subs.patterns)} ssub={len(subs.shard_channels)} "
+        f"omem={omem}"
+    )

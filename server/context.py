@@ -52,6 +52,7 @@ class CommandContext:
         "current_spec",
         "db",
         "dirty",
+        "dirty_cas",
         "flags",
         "id",
         "is_primary_link",
@@ -96,7 +97,9 @@ class CommandContext:
         self.last_command = b"NULL"
         self.multi: list[tuple[CommandSpec, list[bytes]]] | None = None
         self.multi_error = False
+        # WATCH: (db index, key) -> whether the key was already expired when watched.
         self.watched: dict[tuple[int, bytes], bool] = {}
+        self.dirty_cas = False  # a watched key changed: EXEC will answer a null array
         self.reply_mode = REPLY_ON  # CLIENT REPLY ON | OFF | SKIP
         self.close_after_reply = False
         self.closed = False

@@ -31,6 +31,7 @@ from server.errors import (
     err_unknown_subcommand,
     storage_error_text,
 )
+from server.multi import exec_abort
 from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ _SUBSCRIBED_ALLOWED: Final = frozenset(
         "reset",
     }
 )
+
+# Commands that may lazily expire arbitrary keys: their DELs are not wrapped in MULTI/EXEC
+# (Redis's CMD_TOUCHES_ARBITRARY_KEYS).
+_NO_WRAP: Final = frozenset({"scan", "randomkey"})
 
 # Set by tests: an unexpected exception in a handler fails the suite.
 internal_errors: list[BaseException] = []
@@ -86,6 +91,8 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     ):
         resolved = resolve(argv)
         if type(resolved) is str:
+            if argv[0].upper() == b"EXEC":
+                return _reject(ctx, COMMANDS.get(b"EXEC"), resolved)
             return _reject(ctx, None, resolved)
         spec = resolved  # type: ignore[assignment]
     assert spec is not None
@@ -120,52 +127,67 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
     """Run a resolved, admitted command (also used by EXEC and the AOF loader)."""
     app = ctx.app
     ctx.begin_command(spec)
-    if app.monitors:
-        app.feed_monitors(ctx, argv)
     started = time.perf_counter_ns()
+    # Effects are collected until the outermost call ends (App.propagate's strategy).
+    app.call_depth += 1
     try:
-        reply = spec.handler(ctx, argv)
-    except CommandError as e:
-        reply = RespError(e.text)
-        spec.failed_calls += 1
-        app.stats_error(e.text)
-    except StorageError as e:
-        text = storage_error_text(e)
-        reply = RespError(text)
-        spec.failed_calls += 1
-        app.stats_error(text)
-    except Exception as e:
-        logger.exception("internal error running %r", spec.name)
-        internal_errors.append(e)
-        reply = RespError(ERR_INTERNAL)
-        spec.failed_calls += 1
-    elapsed_ns = time.perf_counter_ns() - started
-    spec.calls += 1
-    spec.usec += elapsed_ns // 1000
-    app.commands_processed += 1
-    if elapsed_ns >= app.slowlog_threshold_ns:
-        app.record_slow(ctx, argv, elapsed_ns // 1000)
-    if ctx.dirty:
-        db = ctx.db
-        if db.watched or db.keyspace.on_modified is not None:
-            for i in spec.written_key_indexes(argv):
-                db.modified(argv[i])
-        app.dirty += ctx.dirty
-        if app.feed:
-            rewritten = ctx.rewritten
-            if rewritten is None:
-                app.propagate(db.index, argv)
-            else:
-                for effect in rewritten:
-                    app.propagate(db.index, effect)
+        try:
+            reply = spec.handler(ctx, argv)
+        except CommandError as e:
+            reply = RespError(e.text)
+            spec.failed_calls += 1
+            app.stats_error(e.text)
+        except StorageError as e:
+            text = storage_error_text(e)
+            reply = RespError(text)
+            spec.failed_calls += 1
+            app.stats_error(text)
+        except Exception as e:
+            logger.exception("internal error running %r", spec.name)
+            internal_errors.append(e)
+            reply = RespError(ERR_INTERNAL)
+            spec.failed_calls += 1
+        elapsed_ns = time.perf_counter_ns() - started
+        spec.calls += 1
+        spec.usec += elapsed_ns // 1000
+        app.commands_processed += 1
+        # After the command, as Redis's call() does: a transaction shows as MULTI, the
+        # queued commands, then EXEC.
+        if app.monitors:
+            app.feed_monitors(ctx, argv)
+        if elapsed_ns >= app.slowlog_threshold_ns:
+            app.record_slow(ctx, argv, elapsed_ns // 1000)
+        if ctx.dirty:
+            db = ctx.db
+            if db.watched or db.keyspace.on_modified is not None:
+                for i in spec.written_key_indexes(argv):
+                    db.modified(argv[i])
+            app.dirty += ctx.dirty
+            if app.feed:
+                rewritten = ctx.rewritten
+                if rewritten is None:
+                    app.propagate(db.index, argv)
+                else:
+                    for effect in rewritten:
+                        app.propagate(db.index, effect)
+    finally:
+        app.call_depth -= 1
+    if app.pending_effects and not app.call_depth:
+        app.flush_effects(wrap=spec.name not in _NO_WRAP)
     return reply
 
 
 def _reject(ctx: CommandContext, spec: CommandSpec | None, text: str) -> RespError:
-    """Redis's rejectCommand: count it, and inside MULTI mark the transaction aborted."""
+    """Redis's rejectCommand: count it, and inside MULTI mark the transaction aborted. A
+    rejected EXEC, inside MULTI or not, discards any transaction at once and answers
+    EXECABORT with the reason."""
     if ctx.multi is not None:
         ctx.multi_error = True
     if spec is not None:
         spec.rejected_calls += 1
+        if spec.name == "exec":
+            reply = exec_abort(ctx, text)
+            ctx.app.stats_error(reply.text)
+            return reply
     ctx.app.stats_error(text)
     return RespError(text)

@@ -136,6 +136,13 @@ ERR_ZRANGE_LIMIT: Final = (
 ERR_ZRANGE_BYLEX_WITHSCORES: Final = (
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 )
+# --- pub/sub and transactions ---
+ERR_EXECABORT_BECAUSE: Final = "EXECABORT Transaction discarded because of: %s"
+ERR_WATCH_IN_MULTI: Final = "ERR WATCH inside MULTI is not allowed"
+ERR_DENY_BLOCKING: Final = "ERR %s isn't allowed for a DENY BLOCKING client"
+ERR_SUBCOMMAND_SYNTAX: Final = (
+    "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+)
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,

@@ -90,10 +90,14 @@ class Database:
         return value
 
     def read(self, key: bytes) -> Any | None:
-        """`get` for read commands: also counts keyspace hits and misses (INFO stats)."""
+        """`get` for read commands: also counts keyspace hits and misses (INFO stats) and
+        reports a miss to `Keyspace.on_miss` (the keymiss event)."""
         value = self.get(key)
         if value is None:
-            self.keyspace.misses += 1
+            keyspace = self.keyspace
+            keyspace.misses += 1
+            if keyspace.on_miss is not None:
+                keyspace.on_miss(self, key)
         else:
             self.keyspace.hits += 1
         return value
@@ -137,18 +141,43 @@ class Database:
     # --- writes ---
 
     def set(self, key: bytes, value: Any, expire_at_ms: int | None = None) -> None:
-        """Store `value` at `key`, replacing any value and any deadline."""
+        """Store `value` at `key`, replacing any value and any deadline.
+
+        As Redis's setKey: a key found expired is reclaimed first (expired event, DEL), and
+        a key that did not exist is reported to `Keyspace.on_new_key` (the "new" event).
+        """
         i = _shard_of(key)
-        self.data[i][key] = value
+        data = self.data[i]
         exp = self.expires[i]
+        if exp:
+            deadline = exp.get(key)
+            if deadline is not None and deadline < self.keyspace.clock.now_ms():
+                self._expire_now(i, key)
+        on_new_key = self.keyspace.on_new_key
+        created = on_new_key is not None and key not in data
+        data[key] = value
         if expire_at_ms is not None:
             exp[key] = expire_at_ms
         elif exp:
             exp.pop(key, None)
+        if created and on_new_key is not None:
+            on_new_key(self, key)
 
     def set_keep_ttl(self, key: bytes, value: Any) -> None:
         """Store `value` at `key` and keep its deadline (SET KEEPTTL, APPEND on a new object)."""
-        self.data[_shard_of(key)][key] = value
+        i = _shard_of(key)
+        data = self.data[i]
+        exp = self.expires[i]
+        if exp:
+            deadline = exp.get(key)
+            if deadline is not None and deadline < self.keyspace.clock.now_ms():
+                self._expire_now(i, key)
+        on_new_key = self.keyspace.on_new_key
+        if on_new_key is not None and key not in data:
+            data[key] = value
+            on_new_key(self, key)
+        else:
+            data[key] = value
 
     def delete(self, key: bytes) -> bool:
         """Remove `key` if it is live; report whether it was."""
@@ -191,9 +220,7 @@ class Database:
         """Remove every key; return how many there were. Watchers of existing keys are told."""
         removed = self.size()
         if self.watched:
-            for key in list(self.watched):
-                if self.data[_shard_of(key)].get(key) is not None:
-                    self.modified(key)
+            self.keyspace.on_watched_replaced(self, None)
         self.data = [{} for _ in range(NUM_SHARDS)]
         self.expires = [{} for _ in range(NUM_SHARDS)]
         return removed
@@ -270,6 +297,15 @@ class Database:
 
     # --- expiry ---
 
+    def exists_in_store(self, key: bytes) -> bool:
+        """Whether `key` is stored, even if logically expired (WATCH bookkeeping)."""
+        return key in self.data[_shard_of(key)]
+
+    def is_expired(self, key: bytes) -> bool:
+        """Redis's keyIsExpired: `key` has a deadline and it has passed (nothing is deleted)."""
+        deadline = self.expires[_shard_of(key)].get(key)
+        return deadline is not None and deadline < self.keyspace.clock.now_ms()
+
     def _expire_now(self, shard: int, key: bytes) -> None:
         if not self.keyspace.expire_on_lookup:
             return
@@ -283,6 +319,7 @@ class Database:
 
 WatchHook = Callable[[Database, bytes, set[Any]], None]
 KeyHook = Callable[[Database, bytes], None]
+ReplaceHook = Callable[[Database, "Database | None"], None]
 
 
 class Keyspace:
@@ -293,6 +330,10 @@ class Keyspace:
         on_expired: called after a key is reclaimed (lazily or actively).
         on_modified: called whenever `Database.modified` is (memcached CAS upkeep).
         on_watched_modified: called with the watchers of a modified key.
+        on_watched_replaced: called before a database with watched keys is emptied
+            (flush: `(db, None)`) or has its contents swapped (SWAPDB: `(db, other)`).
+        on_new_key: when set, called after `set` / `set_keep_ttl` create a key.
+        on_miss: when set, called when `read` finds no key.
     """
 
     def __init__(self, databases: int = 16, clock: Clock | None = None) -> None:
@@ -305,12 +346,21 @@ class Keyspace:
         self.on_expired: KeyHook | None = None
         self.on_modified: KeyHook | None = None
         self.on_watched_modified: WatchHook = _ignore_watchers
+        self.on_watched_replaced: ReplaceHook = _ignore_replaced
+        self.on_new_key: KeyHook | None = None
+        self.on_miss: KeyHook | None = None
         self._expire_db = 0
         self._expire_shard = 0
 
     def swap(self, a: int, b: int) -> None:
         """SWAPDB: exchange the contents of two databases; watchers stay with their index."""
         da, db = self.dbs[a], self.dbs[b]
+        if a == b:
+            return
+        if da.watched:
+            self.on_watched_replaced(da, db)
+        if db.watched:
+            self.on_watched_replaced(db, da)
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
 
@@ -346,4 +396,8 @@ class Keyspace:
 
 
 def _ignore_watchers(db: Database, key: bytes, watchers: set[Any]) -> None:
+    return None
+
+
+def _ignore_replaced(db: Database, other: Database | None) -> None:
     return None

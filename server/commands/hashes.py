@@ -68,8 +68,7 @@ def _read_hash(db: Database, key: bytes) -> HashValue | None:
 def _create(ctx: CommandContext, key: bytes) -> HashValue:
     """hashTypeLookupWriteOrCreate's creation: an empty hash, and dbAdd's "new" event."""
     value = HashValue()
-    ctx.db.set(key, value)
-    ctx.notify("n", b"new", key)
+    ctx.db.set(key, value)  # the "new" event comes from Database.set (dbAdd)
     return value
 
 

@@ -57,11 +57,9 @@ def no_keys(argv: Sequence[bytes]) -> list[int]:
 
 
 def lookup_read(ctx: CommandContext, key: bytes) -> Any | None:
-    """Redis's lookupKeyRead: the live value or None, counting hits and misses."""
-    value = ctx.db.read(key)
-    if value is None and ctx.app.notify_classes:
-        ctx.notify("m", b"keymiss", key)
-    return value
+    """Redis's lookupKeyRead: the live value or None, counting hits and misses (and the
+    keymiss event, which Database.read reports)."""
+    return ctx.db.read(key)
 
 
 def notify_in(ctx: CommandContext, db: Database, type_class: str, event: bytes, key: bytes) -> None:
@@ -290,8 +288,7 @@ def _rename(ctx: CommandContext, argv: list[bytes], nx: bool) -> Reply:
         return 0
     db.pop(src)
     db.set(dst, value, deadline)
-    # db.c emits "new" for the destination (dbAdd), then rename_from and rename_to.
-    ctx.notify("n", b"new", dst)
+    # Database.set emitted "new" for the destination (dbAdd); rename_from and rename_to follow.
     ctx.notify("g", b"rename_from", src)
     ctx.notify("g", b"rename_to", dst)
     ctx.dirty += 1
@@ -328,7 +325,6 @@ def move_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     src.pop(key)
     # Dispatch signals the key in the source database; the target is ours to signal.
     dst.modified(key)
-    notify_in(ctx, dst, "n", b"new", key)
     ctx.notify("g", b"move_from", key)
     notify_in(ctx, dst, "g", b"move_to", key)
     ctx.dirty += 1
@@ -370,17 +366,9 @@ def copy_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
         return 0
     dst.set(newkey, duplicate_value(value), deadline)
     dst.modified(newkey)
-    notify_in(ctx, dst, "n", b"new", newkey)
     notify_in(ctx, dst, "g", b"copy_to", newkey)
     ctx.dirty += 1
     return 1
-
-
-def _touch_watched(emptied: Database, replaced_with: Database) -> None:
-    """Redis's touchAllWatchedKeysInDb: watched keys present on either side have changed."""
-    for key in list(emptied.watched):
-        if emptied.peek(key) is not None or replaced_with.peek(key) is not None:
-            emptied.modified(key)
 
 
 @command(
@@ -403,10 +391,8 @@ def swapdb_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     dbs = keyspace.dbs
     if not (0 <= first < len(dbs) and 0 <= second < len(dbs)):
         raise CommandError(ERR_DB_INDEX)
-    if first != second:
-        _touch_watched(dbs[first], dbs[second])
-        _touch_watched(dbs[second], dbs[first])
-        keyspace.swap(first, second)
+    # Keyspace.swap tells the watchers of both databases (touchAllWatchedKeysInDb).
+    keyspace.swap(first, second)
     ctx.dirty += 1
     return OK
 

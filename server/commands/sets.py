@@ -87,8 +87,7 @@ def _reply_members(members: Iterable[bytes], intset_order: bool) -> RespSet:
 def _create(ctx: CommandContext, key: bytes) -> SetValue:
     """An empty set stored at `key`, with dbAdd's "new" event."""
     value = SetValue()
-    ctx.db.set(key, value)
-    ctx.notify("n", b"new", key)
+    ctx.db.set(key, value)  # the "new" event comes from Database.set (dbAdd)
     return value
 
 
@@ -96,10 +95,7 @@ def _store(ctx: CommandContext, dst: bytes, result: SetValue, event: bytes) -> i
     """Store a *STORE result (setKey: any old value and TTL go), or delete `dst` if empty."""
     db = ctx.db
     if result:
-        created = db.get(dst) is None
         db.set(dst, result)
-        if created:
-            ctx.notify("n", b"new", dst)
         ctx.dirty += 1
         ctx.notify("s", event, dst)
         return len(result)

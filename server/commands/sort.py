@@ -299,11 +299,8 @@ def _store(ctx: CommandContext, key: bytes, elements: list[bytes], gets: list[_P
         result = ListValue(elements)
     db = ctx.db
     if result:
-        existed = db.get(key) is not None
         db.set(key, result)
         db.modified(key)
-        if not existed:
-            ctx.notify("n", b"new", key)
         ctx.notify("l", b"sortstore", key)
         ctx.dirty += len(result)
     elif db.peek(key) is not None:

@@ -40,7 +40,15 @@ def watch(run: Runner, db_index: int, *keys: bytes) -> list[tuple[int, bytes]]:
     def on_watched(db: Database, key: bytes, watchers: set[Any]) -> None:
         signalled.append((db.index, key))
 
+    def on_replaced(emptied: Database, other: Database | None) -> None:
+        signalled.extend(
+            (emptied.index, key)
+            for key in list(emptied.watched)
+            if emptied.exists_in_store(key) or (other is not None and other.exists_in_store(key))
+        )
+
     keyspace.on_watched_modified = on_watched
+    keyspace.on_watched_replaced = on_replaced
     for key in keys:
         keyspace.dbs[db_index].watched.setdefault(key, set()).add("watcher")
     return signalled

@@ -347,7 +347,8 @@ def test_renamenx_over_an_expired_key_succeeds(run: Runner) -> None:
     run("SET", "b", "2", "PX", "5")
     run.clock.advance(6)
     assert run("RENAMENX", "a", "b") == 1
-    assert run.feed[-2:] == feed_of(["DEL", "b"], ["RENAMENX", "a", "b"])
+    # Redis 7.0 wraps a command and the expiry it triggered in one MULTI/EXEC unit.
+    assert run.feed[-4:] == feed_of(["MULTI"], ["DEL", "b"], ["RENAMENX", "a", "b"], ["EXEC"])
 
 
 def test_rename_over_an_expired_key_reclaims_it_first(run: Runner) -> None:
@@ -357,7 +358,7 @@ def test_rename_over_an_expired_key_reclaims_it_first(run: Runner) -> None:
     run.clock.advance(6)
     events.clear()
     assert run("RENAME", "a", "b") is OK
-    assert run.feed[-2:] == feed_of(["DEL", "b"], ["RENAME", "a", "b"])
+    assert run.feed[-4:] == feed_of(["MULTI"], ["DEL", "b"], ["RENAME", "a", "b"], ["EXEC"])
     assert keyspace_events(events)[0] == (b"__keyspace@0__:b", b"expired")
 
 
