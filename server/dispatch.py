@@ -17,7 +17,7 @@ from typing import Final
 
 from protocol.resp import QUEUED, RespError
 from server.commands.table import COMMANDS, CommandSpec, Reply
-from server.context import CommandContext
+from server.context import POSTPONED, CommandContext
 from server.errors import (
     ERR_INTERNAL,
     ERR_LOADING,
@@ -109,6 +109,10 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
         return _reject(ctx, spec, ERR_ONLY_IN_SUBSCRIBE % spec.name)
     if app.loading and not spec.allow_loading:
         return _reject(ctx, spec, ERR_LOADING)
+    # CLIENT PAUSE: the client waits, its command unrun, until the pause ends (processCommand
+    # blocks it before MULTI queueing). The connection holds argv and runs it again later.
+    if app.pause_end is not None and app.pause_holds(ctx, spec):
+        return POSTPONED
 
     if ctx.multi is not None and spec.name not in _MULTI_IMMEDIATE:
         ctx.multi.append((spec, argv))
@@ -120,11 +124,17 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
     """Run a resolved, admitted command (also used by EXEC and the AOF loader)."""
     app = ctx.app
     ctx.begin_command(spec)
-    if app.monitors:
-        app.feed_monitors(ctx, argv)
     started = time.perf_counter_ns()
     try:
-        reply = spec.handler(ctx, argv)
+        if ctx.no_touch and spec.name != "touch":
+            # CLIENT NO-TOUCH: reads by this client leave LRU/LFU data as they are.
+            app.keyspace.no_touch = True
+            try:
+                reply = spec.handler(ctx, argv)
+            finally:
+                app.keyspace.no_touch = False
+        else:
+            reply = spec.handler(ctx, argv)
     except CommandError as e:
         reply = RespError(e.text)
         spec.failed_calls += 1
@@ -143,11 +153,15 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
     spec.calls += 1
     spec.usec += elapsed_ns // 1000
     app.commands_processed += 1
-    if elapsed_ns >= app.slowlog_threshold_ns:
-        app.record_slow(ctx, argv, elapsed_ns // 1000)
+    if elapsed_ns >= app.slow_check_ns:
+        app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
+    if app.monitors and not spec.hidden_from_monitor:
+        # After the call, as Redis does: the line shows the db the command left selected.
+        app.feed_monitors(ctx, argv)
     if ctx.dirty:
         db = ctx.db
-        if db.watched or db.keyspace.on_modified is not None:
+        # `sized` non-empty: some value may have grown in place and must be re-priced.
+        if db.watched or db.sized or db.keyspace.on_modified is not None:
             for i in spec.written_key_indexes(argv):
                 db.modified(argv[i])
         app.dirty += ctx.dirty
