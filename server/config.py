@@ -457,7 +457,7 @@ def normalize_notify_flags(text: str) -> str | None:
         else:
             return None
     if flags.issuperset(_NOTIFY_ALL):
-        out = "A" + ("n" if "n" in flags else "")
+        out = "A" + ("n" if "n" in flags else "")  # CONFIG GET shows it without the n
     else:
         out = "".join(c for c in _NOTIFY_ORDER if c in flags)
     return out + "".join(c for c in "KEm" if c in flags)
@@ -663,6 +663,9 @@ def parse_value(param: Param, args: Sequence[str], current: Any = None) -> Any:
         value = string2ll(raw.encode("utf-8", "surrogateescape"))
         if value is None:
             raise ConfigError("argument couldn't be parsed into an integer")
+    if param.name == "hz" and param.minimum <= value <= param.maximum:
+        # updateHZ keeps the configured rate within CONFIG_MIN_HZ .. CONFIG_MAX_HZ.
+        return max(1, min(500, value))
     if value < param.minimum or value > param.maximum:
         if kind == "octal":
             raise ConfigError(
@@ -681,6 +684,9 @@ def format_value(param: Param, value: Any) -> str:
         return f"{value:o}"
     if kind == "percent" and value < 0:
         return f"{-value}%"
+    if param.name == "notify-keyspace-events" and value.startswith("An"):
+        # keyspaceEventsFlagsToString prints "A" alone when every class is on, dropping 'n'.
+        return "A" + value[2:]
     if param.name == "dir":
         try:
             return os.getcwd()

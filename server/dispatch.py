@@ -16,7 +16,7 @@ import time
 from typing import Final
 
 from protocol.resp import QUEUED, RespError
-from server.commands.table import COMMANDS, CommandSpec, Reply
+from server.commands.table import COMMANDS, CommandSpec, Reply, lookup
 from server.context import POSTPONED, CommandContext
 from server.errors import (
     ERR_INTERNAL,
@@ -86,7 +86,8 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     ):
         resolved = resolve(argv)
         if type(resolved) is str:
-            return _reject(ctx, None, resolved)
+            # An arity error still counts as a rejected call of that command (commandstats).
+            return _reject(ctx, lookup(argv), resolved)
         spec = resolved  # type: ignore[assignment]
     assert spec is not None
     app = ctx.app

@@ -558,10 +558,7 @@ def debug_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
         )
     if sub == b"PROTOCOL" and n == 3:
         return _debug_protocol(ctx, argv[2].lower())
-    raise CommandError(
-        f"ERR unknown subcommand '{argv[1][:128].decode('utf-8', 'surrogateescape')}'. "
-        "Try DEBUG HELP."
-    )
+    raise CommandError(err_subcommand_syntax(argv))
 
 
 def _debug_protocol(ctx: CommandContext, name: bytes) -> Reply:

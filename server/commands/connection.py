@@ -24,6 +24,7 @@ from server.errors import (
     ERR_UNKNOWN_CLIENT_TYPE,
     CommandError,
     err_arity,
+    err_subcommand_syntax,
 )
 
 _CONN = Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.FAST
@@ -526,7 +527,7 @@ def client_kill_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
 def client_pause_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """CLIENT PAUSE timeout [WRITE | ALL]"""
     if len(argv) > 4:
-        raise CommandError(err_arity("client|pause"))
+        raise CommandError(err_subcommand_syntax(argv))
     pause_all = True
     if len(argv) == 4:
         mode = argv[3].upper()
