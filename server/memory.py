@@ -232,18 +232,21 @@ class Memory:
 
 
 def _sample(shards: list[dict[bytes, Any]], count: int) -> list[bytes]:
-    """Up to `count` keys from a random non-empty shard, at a random offset within it."""
-    for _ in range(16):
+    """About `count` keys taken from random shards at random offsets (dictGetSomeKeys'
+    spirit: cheap, not uniform). Sparse databases fall back to a list of non-empty shards."""
+    keys: list[bytes] = []
+    for _ in range(count * 2):
         shard = shards[random.randrange(NUM_SHARDS)]
         if shard:
+            start = random.randrange(len(shard))
+            keys.extend(islice(shard, start, start + count - len(keys)))
+            if len(keys) >= count:
+                return keys
+    filled = [d for d in shards if d]
+    random.shuffle(filled)
+    for shard in filled:
+        if len(keys) >= count:
             break
-    else:
-        filled = [d for d in shards if d]
-        if not filled:
-            return []
-        shard = random.choice(filled)
-    start = random.randrange(len(shard))
-    keys = list(islice(shard, start, start + count))
-    if len(keys) < count and start:
-        keys.extend(islice(shard, min(start, count - len(keys))))
+        start = random.randrange(len(shard))
+        keys.extend(islice(shard, start, start + count - len(keys)))
     return keys
