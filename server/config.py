@@ -686,7 +686,7 @@ def format_value(param: Param, value: Any) -> str:
         return f"{-value}%"
     if param.name == "notify-keyspace-events" and value.startswith("An"):
         # keyspaceEventsFlagsToString prints "A" alone when every class is on, dropping 'n'.
-        return "A" + value[2:]
+        return "A" + str(value)[2:]
     if param.name == "dir":
         try:
             return os.getcwd()

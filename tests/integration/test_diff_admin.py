@@ -5,7 +5,7 @@ from __future__ import annotations
 import hiredis
 import pytest
 
-from tests.differential import Differential, shape, unordered
+from tests.differential import Command, Differential, shape, unordered
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ def test_config_get_each_directive_matches(diff: Differential) -> None:
 
 
 def test_config_get_patterns_and_aliases(diff: Differential, diff3: Differential) -> None:
-    script = [
+    script: list[Command] = [
         unordered("CONFIG", "GET", "maxmemory*"),
         unordered("CONFIG", "GET", "maxmemory", "timeout", "hz"),
         unordered("CONFIG", "GET", "slave*"),
@@ -237,7 +237,7 @@ def test_object_subcommands(diff: Differential) -> None:
 
 
 def test_memory_slowlog_latency_time(diff: Differential, diff3: Differential) -> None:
-    script = [
+    script: list[Command] = [
         ("SET", "foo", "bar"),
         ("MEMORY", "USAGE", "nokey"),
         ("MEMORY", "USAGE", "foo", "SAMPLES"),

@@ -22,10 +22,11 @@ def test_client_list_line_has_redis_fields_in_order(run: Runner) -> None:
     line = run("CLIENT", "LIST")
     assert line.endswith(b"\n")
     names = [p.split("=", 1)[0] for p in line.decode().split()]
-    assert names == (
+    expected = (
         "id addr laddr fd name age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem "
         "multi-mem rbs rbp obl oll omem tot-mem events cmd user redir resp"
-    ).split()
+    )
+    assert names == expected.split()
     fields = _fields(line)
     assert fields["name"] == "me"
     assert fields["cmd"] == "client|list"
@@ -288,7 +289,7 @@ def test_slowlog_records_and_truncates_like_redis(run: Runner) -> None:
     run("SLOWLOG", "GET", "1")
     entries = run("SLOWLOG", "GET", "-1")
     set_entry = next(e for e in entries if e[3][0] == b"SET")
-    entry_id, when, usec, argv, addr, name = set_entry
+    _entry_id, _when, _usec, argv, addr, name = set_entry
     assert argv == [b"SET", b"k", b"x" * 128 + b"... (2 more bytes)"]
     assert addr == b"127.0.0.1:50000"
     assert name == b"cli"
@@ -339,7 +340,8 @@ def test_monitor_lines_have_redis_format(run: Runner) -> None:
     line = bytes(frames[0])  # type: ignore[call-overload]
     stamp, rest = line.split(b" ", 1)
     seconds, micros = stamp.split(b".")
-    assert len(micros) == 6 and seconds.isdigit()
+    assert len(micros) == 6
+    assert seconds.isdigit()
     assert rest == b'[0 127.0.0.1:50000] "SET" "k" "a\\"b\\n\\x01"'
     assert bytes(frames[1]).endswith(b'[2 127.0.0.1:50000] "SELECT" "2"')  # type: ignore[call-overload]
 

@@ -131,13 +131,7 @@ def test_config_rewrite_keeps_comments_and_unknown_lines(
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "d.conf"
     path.write_text(
-        "# my settings\n"
-        "maxmemory 1mb\n"
-        "\n"
-        "\n"
-        "slave-read-only yes\n"
-        "maxmemory 2mb\n"
-        "include other.conf\n"
+        "# my settings\nmaxmemory 1mb\n\n\nslave-read-only yes\nmaxmemory 2mb\ninclude other.conf\n"
     )
     (tmp_path / "other.conf").write_text("")
     config = Config()
@@ -159,7 +153,8 @@ def test_config_rewrite_keeps_comments_and_unknown_lines(
     assert "hz 20" in lines
     assert f'dir "{tmp_path}"' in lines
     assert "save 3600 1" in lines
-    assert "" in lines and "\n\n\n" not in path.read_text()
+    assert "" in lines
+    assert "\n\n\n" not in path.read_text()
     # A second rewrite is stable.
     before = path.read_text()
     rewrite_config(config, str(path))
