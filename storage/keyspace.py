@@ -54,6 +54,8 @@ ACCESS_OFF: Final = 0
 ACCESS_LRU: Final = 1
 ACCESS_LFU: Final = 2
 LFU_INIT_VAL: Final = 5
+# What a new string key costs beyond its key and value bytes (entry + two bytes headers).
+_NEW_STRING_KEY: Final = entry_size(b"") + BYTES_HEADER
 
 
 def key_slot(key: bytes) -> int:
@@ -167,7 +169,16 @@ class Database:
         data = self.data[i]
         old = data.get(key)
         data[key] = value
-        self._account(key, old, value)
+        if type(value) is bytes and self.access is None:
+            # The common case inline: a string stored over nothing or over a string.
+            if old is None:
+                self.used += _NEW_STRING_KEY + len(key) + len(value)
+            elif type(old) is bytes:
+                self.used += len(value) - len(old)
+            else:
+                self._account(key, old, value)
+        else:
+            self._account(key, old, value)
         exp = self.expires[i]
         if expire_at_ms is not None:
             if key not in exp:
