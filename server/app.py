@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from protocol.resp import SimpleString, encode_command
 from server import multi
-from server.config import Config, output_buffer_limits
+from server.config import BY_NAME, Config, parse_output_buffer_limits
 from server.context import CommandContext
+from server.memory import Memory
 from server.pubsub import PubSub
 from storage.keyspace import Database, Keyspace
 from storage.sets import intset_limit
@@ -65,6 +66,29 @@ class App:
         self.slowlog: deque[tuple[int, int, int, list[bytes], str, bytes]] = deque()
         self.slowlog_next_id = 0
         self.slowlog_threshold_ns = 0
+        # LATENCY: event -> ring of (unix s, ms) samples, one per second, and the max seen.
+        self.latency_threshold_ms = 0
+        self.latency_events: dict[str, tuple[deque[list[int]], list[int]]] = {}
+        # Dispatch compares a command's duration with this one number (the smaller threshold).
+        self.slow_check_ns = 0
+        # CLIENT PAUSE: the monotonic deadline while paused, else None (dispatch's only test).
+        self.pause_end: float | None = None
+        self.pause_all = False
+        self._pause_timer: asyncio.TimerHandle | None = None
+        self._held: list[Callable[[], None]] = []
+        self.evicted_keys = 0
+        # client-output-buffer-limit, per class: (hard, soft, soft seconds).
+        self.output_limits: dict[str, tuple[int, int, int]] = {}
+        self.obuf_normal_limited = False
+        # Instantaneous metrics (INFO stats): rings of per-100ms rates, as Redis samples them.
+        self.metric_samples: dict[str, deque[float]] = {
+            "ops": deque(maxlen=16),
+            "in": deque(maxlen=16),
+            "out": deque(maxlen=16),
+        }
+        self._metric_last = (time.monotonic(), 0, 0, 0)
+        self._clients_cron_at = 0.0
+        self.stat_resets: list[Callable[[], None]] = []
         # Refusals for writes (OOM, NOREPLICAS, MISCONF); checked only when any is armed.
         self.guards_active = False
         self.write_guards: list[Callable[[CommandContext, CommandSpec], str | None]] = []
@@ -79,8 +103,6 @@ class App:
         self.set_max_intset_entries = 0
         self.pubsub = PubSub()
         self.publish: Callable[[bytes, bytes], int] | None = self.pubsub.publish
-        # client-output-buffer-limit by class: (hard bytes, soft bytes, soft seconds).
-        self.output_limits: dict[str, tuple[int, int, int]] = {}
         # Clients over a soft output limit, checked again by cron (client id -> its check).
         self.soft_limited: dict[int, Callable[[], None]] = {}
         # Effects of the running command, sent when the outermost call ends (see propagate).
@@ -91,13 +113,27 @@ class App:
         # Called with the client after EXEC ran its commands and sent their effects: the place
         # to serve clients blocked on keys the transaction made ready.
         self.after_exec_hooks: list[Callable[[CommandContext], None]] = []
+        # (channels, patterns, shard channels) of a client, for CLIENT LIST.
+        self.subscription_counts: Callable[[CommandContext], tuple[int, int, int]] | None = (
+            self._subscription_counts
+        )
+        # Replaced by the ACL family: whether a user exists (CLIENT KILL USER).
+        self.user_exists: Callable[[bytes], bool] = _only_default_user
         self.shutdown_requested: asyncio.Event | None = None
         self.exit_code = 0
         self.servers: list[asyncio.Server] = []
         self.bound: dict[str, tuple[str, int]] = {}
         self._cron_task: asyncio.Task[None] | None = None
         self.cron_hooks: list[Callable[[], None]] = []
+        # Shutdown, in two parts. `shutdown_prepare` runs inside SHUTDOWN, before anything
+        # stops, with the flags given ("save", "nosave", "now", "force"); a False return means
+        # "cannot shut down safely" and SHUTDOWN answers an error unless FORCE was given (the
+        # place for the final RDB save). `shutdown_hooks` then run in serve.shutdown, after
+        # the listeners closed; they read `shutdown_flags` (empty for SIGTERM / SIGINT).
+        self.shutdown_prepare: list[Callable[[frozenset[str]], bool]] = []
+        self.shutdown_flags: frozenset[str] = frozenset()
         self.shutdown_hooks: list[Callable[[], None]] = []
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.client_close_hooks: list[Callable[[CommandContext], None]] = []
         # RESET undoes what other families attached to a client (subscriptions, WATCH, ...).
         self.reset_hooks: list[Callable[[CommandContext], None]] = []
@@ -110,6 +146,8 @@ class App:
         config.on_change(self._config_changed)
         for name, value in list(config.items()):
             self._config_changed(name, value)
+        # maxmemory: the estimate, eviction and the OOM guard.
+        self.memory = Memory(self)
 
     # --- clients ---
 
@@ -123,6 +161,10 @@ class App:
     def client_closed(self, ctx: CommandContext) -> None:
         ctx.closed = True
         self.clients.pop(ctx.id, None)
+        if ctx.held is not None:
+            if ctx.held in self._held:
+                self._held.remove(ctx.held)
+            ctx.held = None
         if ctx in self.monitors:
             self.monitors.remove(ctx)
         for hook in self.client_close_hooks:
@@ -207,19 +249,31 @@ class App:
     # --- MONITOR and SLOWLOG ---
 
     def feed_monitors(self, ctx: CommandContext, argv: list[bytes]) -> None:
-        now = time.time()
+        """One MONITOR line, as replicationFeedMonitors writes it."""
+        now_us = time.time_ns() // 1000
         shown = " ".join('"' + _monitor_repr(a) + '"' for a in argv)
         where = "lua" if ctx.id < 0 else ctx.addr
-        line = f"{now:.6f} [{ctx.db.index} {where}] {shown}"
+        line = f"{now_us // 1_000_000}.{now_us % 1_000_000:06d} [{ctx.db.index} {where}] {shown}"
         frame = SimpleString(line.encode("utf-8", "surrogateescape"))
         for monitor in list(self.monitors):
-            if monitor is not ctx:
-                monitor.push(frame)
+            monitor.push(frame)
 
-    def record_slow(self, ctx: CommandContext, argv: list[bytes], usec: int) -> None:
+    def record_slow(
+        self, ctx: CommandContext, spec: CommandSpec, argv: list[bytes], usec: int
+    ) -> None:
+        """A command ran at least `slow_check_ns`: latency event and/or SLOWLOG entry."""
+        from server.commands.table import Flag  # the table imports the families, which import us
+
+        if self.latency_threshold_ms and usec // 1000 >= self.latency_threshold_ms:
+            fast = spec.flags & Flag.FAST if spec.parent is None else spec.parent.flags & Flag.FAST
+            self.latency_sample("fast-command" if fast else "command", usec // 1000)
+        if usec * 1000 < self.slowlog_threshold_ns or spec.flags & Flag.SKIP_SLOWLOG:
+            return
         max_len = self.config["slowlog-max-len"]
         if max_len <= 0:
             return
+        if spec.name == "config|set":
+            argv = _redact_config_set(argv)
         shown: list[bytes] = []
         for i, arg in enumerate(argv):
             if i == 31 and len(argv) > 32:
@@ -234,6 +288,76 @@ class App:
         self.slowlog_next_id += 1
         while len(self.slowlog) > max_len:
             self.slowlog.pop()
+
+    def latency_sample(self, event: str, ms: int) -> None:
+        """latencyAddSample: one sample per second per event (the max within a second)."""
+        now = int(time.time())
+        entry = self.latency_events.get(event)
+        if entry is None:
+            entry = self.latency_events[event] = (deque(maxlen=160), [0])
+        samples, peak = entry
+        if samples and samples[-1][0] == now:
+            samples[-1][1] = max(samples[-1][1], ms)
+        else:
+            samples.append([now, ms])
+        peak[0] = max(peak[0], ms)
+
+    # --- CLIENT PAUSE ---
+
+    def pause_clients(self, end: float, pause_all: bool) -> None:
+        """Pause until monotonic `end` (a longer or wider pause wins, as pauseClients does)."""
+        if self.pause_end is not None:
+            end = max(end, self.pause_end)
+            pause_all = pause_all or self.pause_all
+        self.pause_end = end
+        self.pause_all = pause_all
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # in-process tests: dispatch notices the deadline itself
+        self._pause_timer = loop.call_at(
+            loop.time() + max(0.0, end - time.monotonic()), self._pause_expired
+        )
+
+    def _pause_expired(self) -> None:
+        self._pause_timer = None
+        if self.pause_end is not None and time.monotonic() >= self.pause_end:
+            self.unpause()
+
+    def pause_holds(self, ctx: CommandContext, spec: CommandSpec) -> bool:
+        """Whether the pause in force makes this command wait (replicas never wait)."""
+        assert self.pause_end is not None
+        if time.monotonic() >= self.pause_end:
+            self.unpause()
+            return False
+        if ctx.is_replica:
+            return False
+        if self.pause_all or spec.may_replicate:
+            return True
+        return (
+            spec.name == "exec"
+            and ctx.multi is not None
+            and any(queued.may_replicate for queued, _ in ctx.multi)
+        )
+
+    def hold(self, ctx: CommandContext, resume: Callable[[], None]) -> None:
+        """Park a client whose command dispatch postponed; `resume` runs it after the pause."""
+        ctx.held = resume
+        self._held.append(resume)
+
+    def unpause(self) -> None:
+        """End the pause and let every held client run its command, in arrival order."""
+        self.pause_end = None
+        self.pause_all = False
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
+        held, self._held = self._held, []
+        for resume in held:
+            resume()
 
     # --- keyspace notifications ---
 
@@ -271,27 +395,42 @@ class App:
     def _config_changed(self, name: str, value: Any) -> None:
         if name == "slowlog-log-slower-than":
             self.slowlog_threshold_ns = value * 1000 if value >= 0 else 2**62
+            self._update_slow_check()
+        elif name == "latency-monitor-threshold":
+            self.latency_threshold_ms = value
+            self._update_slow_check()
         elif name == "slowlog-max-len":
             while len(self.slowlog) > value:
                 self.slowlog.pop()
         elif name == "replica-read-only":
             self.replica_read_only = value
+        elif name == "client-output-buffer-limit":
+            self.output_limits = parse_output_buffer_limits(value)
+            hard, soft, _ = self.output_limits["normal"]
+            self.obuf_normal_limited = bool(hard or soft)
         elif name == "notify-keyspace-events":
-            # The value holds the class letters, 'A' already expanded (config.py).
+            # CONFIG GET's form ("AKE"): expand 'A' into the classes it stands for.
             # Nothing is published unless K or E picks a channel family.
-            classes = value if ("K" in value or "E" in value) else ""
+            expanded = value.replace("A", "g$lshzxetd")
+            classes = expanded if ("K" in value or "E" in value) else ""
             self.notify_classes = classes
             keyspace = self.keyspace
             keyspace.on_new_key = self._key_created if "n" in classes else None
             keyspace.on_miss = self._key_missed if "m" in classes else None
-        elif name == "client-output-buffer-limit":
-            self.output_limits = output_buffer_limits(value)
         elif name == "hash-max-listpack-entries":
             self.hash_max_listpack_entries = value
         elif name == "hash-max-listpack-value":
             self.hash_max_listpack_value = value
         elif name == "set-max-intset-entries":
             self.set_max_intset_entries = intset_limit(value)
+
+    def _subscription_counts(self, ctx: CommandContext) -> tuple[int, int, int]:
+        subs = self.pubsub.peek(ctx)
+        return len(subs.channels), len(subs.patterns), len(subs.shard_channels)
+
+    def _update_slow_check(self) -> None:
+        latency_ns = self.latency_threshold_ms * 1_000_000 if self.latency_threshold_ms else 2**62
+        self.slow_check_ns = min(self.slowlog_threshold_ns, latency_ns)
 
     # --- lifecycle ---
 
@@ -304,12 +443,85 @@ class App:
             hz = max(1, min(500, self.config["hz"]))
             await asyncio.sleep(1 / hz)
             try:
-                # Redis gives the active expire cycle 25% of each tick.
-                self.keyspace.active_expire_cycle(0.25 / hz)
+                # Redis gives the active expire cycle 25% of each tick; it rests while clients
+                # are paused, so the dataset does not change under a paused failover.
+                if self.pause_end is None and self.active_expire_enabled:
+                    self.keyspace.active_expire_cycle(0.25 / hz)
+                self._sample_metrics()
+                self._clients_cron()
                 for hook in self.cron_hooks:
                     hook()
             except Exception:
                 logger.exception("cron failed")
+
+    def _sample_metrics(self) -> None:
+        """trackInstantaneousMetric: one rate per 100 ms, the last 16 averaged by INFO."""
+        now = time.monotonic()
+        at, ops, net_in, net_out = self._metric_last
+        elapsed = now - at
+        if elapsed < 0.1:
+            return
+        samples = self.metric_samples
+        samples["ops"].append((self.commands_processed - ops) / elapsed)
+        samples["in"].append((self.net_input_bytes - net_in) / elapsed)
+        samples["out"].append((self.net_output_bytes - net_out) / elapsed)
+        self._metric_last = (
+            now,
+            self.commands_processed,
+            self.net_input_bytes,
+            self.net_output_bytes,
+        )
+
+    def instantaneous(self, name: str) -> float:
+        samples = self.metric_samples[name]
+        return sum(samples) / len(samples) if samples else 0.0
+
+    def _clients_cron(self) -> None:
+        """Once a second: close clients idle for longer than `timeout` (clientsCron)."""
+        now = time.time()
+        if now - self._clients_cron_at < 1.0:
+            return
+        self._clients_cron_at = now
+        idle_limit = self.config["timeout"]
+        if not idle_limit:
+            return
+        for ctx in list(self.clients.values()):
+            if (
+                ctx.is_replica
+                or ctx.is_primary_link
+                or ctx.subscribed
+                or ctx in self.monitors
+                or ctx.blocked
+            ):
+                continue
+            if now - ctx.last_interaction_s > idle_limit:
+                logger.debug("%s - closing idle client", ctx.addr)
+                ctx.kill()
+
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: zero the counters INFO reports (resetServerStats)."""
+        from server.commands.table import COMMANDS
+
+        self.commands_processed = 0
+        self.connections_received = 0
+        self.rejected_connections = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.error_stats.clear()
+        self.total_error_replies = 0
+        self.evicted_keys = 0
+        self.keyspace.expired_keys = 0
+        self.keyspace.hits = 0
+        self.keyspace.misses = 0
+        self.memory.peak = 0
+        for samples in self.metric_samples.values():
+            samples.clear()
+        self._metric_last = (time.monotonic(), 0, 0, 0)
+        for spec in COMMANDS.values():
+            for each in (spec, *spec.subcommands.values()):
+                each.calls = each.usec = each.failed_calls = each.rejected_calls = 0
+        for hook in self.stat_resets:
+            hook()
 
     def start_cron(self) -> None:
         self._cron_task = asyncio.get_running_loop().create_task(self.cron())
@@ -325,6 +537,10 @@ class App:
         self.exit_code = exit_code
         if self.shutdown_requested is not None:
             self.shutdown_requested.set()
+
+
+def _only_default_user(name: bytes) -> bool:
+    return name == b"default"
 
 
 def _monitor_repr(arg: bytes) -> str:
@@ -349,3 +565,13 @@ def _monitor_repr(arg: bytes) -> str:
         else:
             out.append(f"\\x{b:02x}")
     return "".join(out)
+
+
+def _redact_config_set(argv: list[bytes]) -> list[bytes]:
+    """CONFIG SET of a sensitive directive shows "(redacted)" for its value, as Redis does."""
+    out = list(argv)
+    for i in range(2, len(argv) - 1, 2):
+        param = BY_NAME.get(argv[i].decode("utf-8", "surrogateescape").lower())
+        if param is not None and param.sensitive:
+            out[i + 1] = b"(redacted)"
+    return out

@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from time import monotonic
 from typing import Any, cast
 
 from protocol.errors import ProtocolError
 from protocol.resp import RawReply, RESPParser, encode_reply, error_bytes
 from server.app import App
-from server.context import NO_REPLY, REPLY_ON, REPLY_SKIP, CommandContext
+from server.context import NO_REPLY, POSTPONED, REPLY_ON, REPLY_SKIP, CommandContext
 from server.dispatch import execute
+from server.errors import ERR_PROTECTED_MODE
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,16 @@ def _peer(transport: asyncio.BaseTransport, name: str) -> str:
 class RESPConnection(asyncio.Protocol):
     """One RESP client."""
 
-    __slots__ = ("_batch", "_paused", "_soft_limit_since", "_transport", "app", "ctx", "parser")
+    __slots__ = (
+        "_batch",
+        "_held_argv",
+        "_paused",
+        "_soft_limit_since",
+        "_transport",
+        "app",
+        "ctx",
+        "parser",
+    )
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -49,6 +60,8 @@ class RESPConnection(asyncio.Protocol):
             max_buffer_bytes=config["client-query-buffer-limit"],
         )
         self.ctx: CommandContext | None = None
+        # The command CLIENT PAUSE postponed, run again when the pause ends.
+        self._held_argv: list[bytes] | None = None
 
     # --- asyncio.Protocol ---
 
@@ -60,7 +73,7 @@ class RESPConnection(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 keepalive = self.app.config["tcp-keepalive"]
                 if keepalive > 0:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                    _set_keepalive(sock, keepalive)
             except OSError:
                 pass
         app = self.app
@@ -69,9 +82,23 @@ class RESPConnection(asyncio.Protocol):
             transport.close()
             app.rejected_connections += 1
             return
+        peer = transport.get_extra_info("peername")
+        if (
+            app.config["protected-mode"]
+            and not app.config["requirepass"]
+            and isinstance(peer, tuple)
+            and peer[0] not in ("127.0.0.1", "::1")
+        ):
+            # islocalClient: only these two addresses (and unix sockets) count as local.
+            transport.write(error_bytes(ERR_PROTECTED_MODE))
+            transport.close()
+            app.rejected_connections += 1
+            return
         ctx = app.new_client(_peer(transport, "peername"), _peer(transport, "sockname"))
         ctx.push = self.push
         ctx.kill = self.kill
+        if sock is not None:
+            ctx.fd = sock.fileno()
         self.ctx = ctx
         self.parser.require_auth = not ctx.authenticated
         logger.debug("%s - connected", ctx.addr)
@@ -91,8 +118,9 @@ class RESPConnection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._paused = False
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.resume_reading()
+        transport = self._transport
+        if transport is not None and not transport.is_closing() and self._held_argv is None:
+            transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         ctx = self.ctx
@@ -101,18 +129,62 @@ class RESPConnection(asyncio.Protocol):
             return
         app = self.app
         app.net_input_bytes += len(data)
+        ctx.last_interaction_s = time.time()
+        if self._held_argv is not None:
+            # Held by CLIENT PAUSE: keep the bytes for later, run nothing now.
+            try:
+                self.parser.feed(data)
+            except ProtocolError:
+                transport.close()
+            return
+        self._process(ctx, transport, data, None)
+
+    def _resume(self) -> None:
+        """The pause ended: run the held command, then whatever arrived behind it."""
+        argv, self._held_argv = self._held_argv, None
+        ctx = self.ctx
+        transport = self._transport
+        if ctx is None:
+            return
+        ctx.held = None
+        if transport is None or transport.is_closing() or argv is None:
+            return
+        self._process(ctx, transport, b"", argv)
+        if self._held_argv is None and not self._paused and not transport.is_closing():
+            transport.resume_reading()
+
+    def _process(
+        self,
+        ctx: CommandContext,
+        transport: asyncio.Transport,
+        data: bytes,
+        first: list[bytes] | None,
+    ) -> None:
+        """Run every complete command (`first`, then the parser's), then write the replies."""
+        app = self.app
         parser = self.parser
         out: list[bytes] = []
         self._batch = out
         try:
-            parser.feed(data)
+            if data:
+                parser.feed(data)
             while True:
-                argv = parser.maybe_next_command()
+                if first is not None:
+                    argv: list[bytes] | None = first
+                    first = None
+                else:
+                    argv = parser.maybe_next_command()
                 if argv is None:
                     break
                 reply = execute(ctx, argv)
                 if reply is NO_REPLY:
                     continue
+                if reply is POSTPONED:
+                    # CLIENT PAUSE: stop reading and park until App.unpause calls _resume.
+                    self._held_argv = argv
+                    transport.pause_reading()
+                    app.hold(ctx, self._resume)
+                    break
                 if ctx.reply_mode is not REPLY_ON:
                     # CLIENT REPLY OFF drops every reply; SKIP drops the next one only.
                     if ctx.reply_mode is REPLY_SKIP:
@@ -136,6 +208,8 @@ class RESPConnection(asyncio.Protocol):
             payload = out[0] if len(out) == 1 else b"".join(out)
             app.net_output_bytes += len(payload)
             transport.write(payload)
+            if ctx.subscribed or ctx.is_replica or app.obuf_normal_limited:
+                self.enforce_output_limit()
         if ctx.close_after_reply:
             transport.close()
 
@@ -166,7 +240,8 @@ class RESPConnection(asyncio.Protocol):
         written to it passes its class's hard limit, or has stayed over the soft limit for
         longer than the limit's seconds (client-output-buffer-limit).
 
-        The class is pubsub while the client has subscriptions, else normal. What is
+        The class is slave for a replica, pubsub while the client has subscriptions, else
+        normal (the primary's link is never limited). What is
         measured is the transport's write buffer: what the socket has not taken yet.
         """
         transport = self._transport
@@ -174,9 +249,10 @@ class RESPConnection(asyncio.Protocol):
         if transport is None or ctx is None or transport.is_closing():
             return
         app = self.app
-        hard, soft, soft_seconds = app.output_limits.get(
-            "pubsub" if ctx.subscribed else "normal", (0, 0, 0)
-        )
+        if ctx.is_primary_link:
+            return
+        cls = "slave" if ctx.is_replica else ("pubsub" if ctx.subscribed else "normal")
+        hard, soft, soft_seconds = app.output_limits.get(cls, (0, 0, 0))
         if not (hard or soft):
             if self._soft_limit_since:
                 self._soft_limit_since = 0.0
@@ -217,3 +293,12 @@ def _client_info(ctx: CommandContext, omem: int) -> str:
         f"sub={len(subs.channels)} psub={len(subs.patterns)} ssub={len(subs.shard_channels)} "
         f"omem={omem}"
     )
+
+
+def _set_keepalive(sock: socket.socket, interval: int) -> None:
+    """tcp-keepalive as anetKeepAlive sets it: idle `interval`, probes every third, 3 tries."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, "TCP_KEEPIDLE"):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, interval // 3))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)

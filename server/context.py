@@ -32,6 +32,9 @@ NO_REPLY: Final = _Marker("NO_REPLY")
 REPLY_ON: Final = _Marker("ON")
 REPLY_OFF: Final = _Marker("OFF")
 REPLY_SKIP: Final = _Marker("SKIP")
+# Dispatch's answer when the command must wait (CLIENT PAUSE): the connection keeps argv and
+# runs it again when `App` resumes the client.
+POSTPONED: Final = _Marker("POSTPONED")
 
 
 class CommandContext:
@@ -46,6 +49,7 @@ class CommandContext:
         "addr",
         "app",
         "authenticated",
+        "blocked",
         "close_after_reply",
         "closed",
         "created_s",
@@ -53,7 +57,9 @@ class CommandContext:
         "db",
         "dirty",
         "dirty_cas",
+        "fd",
         "flags",
+        "held",
         "id",
         "is_primary_link",
         "is_replica",
@@ -108,6 +114,11 @@ class CommandContext:
         self.no_evict = False
         self.no_touch = False
         self.flags = ""
+        self.fd = -1  # the socket's descriptor (CLIENT LIST), set by the connection
+        # True while a blocking command waits (set by that family); `timeout` spares it.
+        self.blocked = False
+        # While CLIENT PAUSE holds this client: the callback that resumes it.
+        self.held: Callable[[], None] | None = None
         self.subscribed = 0  # channels + patterns + shard channels
         # Set by the connection: write a server-initiated frame (pub/sub, MONITOR).
         self.push: Callable[[Any], None] = _discard

@@ -16,8 +16,8 @@ import time
 from typing import Final
 
 from protocol.resp import QUEUED, RespError
-from server.commands.table import COMMANDS, CommandSpec, Reply
-from server.context import CommandContext
+from server.commands.table import COMMANDS, CommandSpec, Reply, lookup
+from server.context import POSTPONED, CommandContext
 from server.errors import (
     ERR_INTERNAL,
     ERR_LOADING,
@@ -93,7 +93,8 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
         if type(resolved) is str:
             if argv[0].upper() == b"EXEC":
                 return _reject(ctx, COMMANDS.get(b"EXEC"), resolved)
-            return _reject(ctx, None, resolved)
+            # An arity error still counts as a rejected call of that command (commandstats).
+            return _reject(ctx, lookup(argv), resolved)
         spec = resolved  # type: ignore[assignment]
     assert spec is not None
     app = ctx.app
@@ -116,6 +117,10 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
         return _reject(ctx, spec, ERR_ONLY_IN_SUBSCRIBE % spec.name)
     if app.loading and not spec.allow_loading:
         return _reject(ctx, spec, ERR_LOADING)
+    # CLIENT PAUSE: the client waits, its command unrun, until the pause ends (processCommand
+    # blocks it before MULTI queueing). The connection holds argv and runs it again later.
+    if app.pause_end is not None and app.pause_holds(ctx, spec):
+        return POSTPONED
 
     if ctx.multi is not None and spec.name not in _MULTI_IMMEDIATE:
         ctx.multi.append((spec, argv))
@@ -132,7 +137,15 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
     app.call_depth += 1
     try:
         try:
-            reply = spec.handler(ctx, argv)
+            if ctx.no_touch and spec.name != "touch":
+                # CLIENT NO-TOUCH: reads by this client leave LRU/LFU data as they are.
+                app.keyspace.no_touch = True
+                try:
+                    reply = spec.handler(ctx, argv)
+                finally:
+                    app.keyspace.no_touch = False
+            else:
+                reply = spec.handler(ctx, argv)
         except CommandError as e:
             reply = RespError(e.text)
             spec.failed_calls += 1
@@ -151,15 +164,16 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
         spec.calls += 1
         spec.usec += elapsed_ns // 1000
         app.commands_processed += 1
-        # After the command, as Redis's call() does: a transaction shows as MULTI, the
-        # queued commands, then EXEC.
-        if app.monitors:
+        if elapsed_ns >= app.slow_check_ns:
+            app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
+        # After the call, as Redis does: a transaction shows as MULTI, the queued commands,
+        # then EXEC, and the line shows the db the command left selected.
+        if app.monitors and not spec.hidden_from_monitor:
             app.feed_monitors(ctx, argv)
-        if elapsed_ns >= app.slowlog_threshold_ns:
-            app.record_slow(ctx, argv, elapsed_ns // 1000)
         if ctx.dirty:
             db = ctx.db
-            if db.watched or db.keyspace.on_modified is not None:
+            # `sized` non-empty: some value may have grown in place and must be re-priced.
+            if db.watched or db.sized or db.keyspace.on_modified is not None:
                 for i in spec.written_key_indexes(argv):
                     db.modified(argv[i])
             app.dirty += ctx.dirty

@@ -143,6 +143,50 @@ ERR_DENY_BLOCKING: Final = "ERR %s isn't allowed for a DENY BLOCKING client"
 ERR_SUBCOMMAND_SYNTAX: Final = (
     "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
 )
+# --- server administration (CLIENT, CONFIG, INFO, OBJECT, MEMORY, SLOWLOG, LATENCY, DEBUG) ---
+ERR_PROTECTED_MODE: Final = (
+    "DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Redis you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command "
+    "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the "
+    "same host the server is running, however MAKE SURE Redis is not publicly accessible from "
+    "internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Redis configuration file, and "
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    "started the server manually just for testing, restart it with the '--protected-mode no' "
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need "
+    "to do one of the above things in order for the server to start accepting connections from "
+    "the outside."
+)
+ERR_MAX_CLIENTS: Final = "ERR max number of clients reached"
+ERR_NO_SUCH_CLIENT: Final = "ERR No such client"
+ERR_UNKNOWN_CLIENT_TYPE: Final = "ERR Unknown client type '%s'"
+ERR_NO_SUCH_USER: Final = "ERR No such user '%s'"
+ERR_CLIENT_ID: Final = "ERR client-id should be greater than 0"
+ERR_INVALID_CLIENT_ID: Final = "ERR Invalid client ID"
+ERR_PAUSE_MODE: Final = "ERR CLIENT PAUSE mode must be WRITE or ALL"
+ERR_TIMEOUT_NOT_INTEGER: Final = "ERR timeout is not an integer or out of range"
+ERR_TIMEOUT_NEGATIVE: Final = "ERR timeout is negative"
+ERR_NO_CONFIG_FILE: Final = "ERR The server is running without a config file"
+ERR_REWRITE_FAILED: Final = "ERR Rewriting config file: %s"
+ERR_LFU_NOT_SELECTED: Final = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+    "that when switching between policies at runtime LRU and LFU data will take some time to "
+    "adjust."
+)
+ERR_LFU_SELECTED: Final = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+ERR_SLOWLOG_COUNT: Final = "ERR count should be greater than or equal to -1"
+ERR_DEBUG_DISABLED: Final = (
+    'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", '
+    "you can run it from a local connection, otherwise you need to set this option in the "
+    "configuration file, and then restart the server."
+)
+ERR_SHUTDOWN_ERRORS: Final = "ERR Errors trying to SHUTDOWN. Check logs."
+ERR_SHUTDOWN_ABORT_NOT_RUNNING: Final = "ERR No shutdown in progress."
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,
@@ -187,6 +231,14 @@ def err_unknown_command(argv: Sequence[bytes]) -> str:
 
 def err_unknown_subcommand(sub: bytes, container: str) -> str:
     return f"ERR unknown subcommand '{_shown(sub[:128])}'. Try {container.upper()} HELP."
+
+
+def err_subcommand_syntax(argv: Sequence[bytes]) -> str:
+    """addReplySubcommandSyntaxError: a subcommand given the wrong arguments."""
+    return (
+        f"ERR unknown subcommand or wrong number of arguments for '{_shown(argv[1][:128])}'. "
+        f"Try {_shown(argv[0]).upper()} HELP."
+    )
 
 
 def err_invalid_expire(command: str) -> str:

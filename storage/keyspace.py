@@ -13,6 +13,18 @@ Strategy (expiry):
 * Actively, by `Keyspace.active_expire_cycle`, which walks the shards' expiry dicts round
   robin within a time budget, so memory is reclaimed for keys nobody reads.
 
+Strategy (memory accounting): each database keeps `used`, a running estimate in bytes of its
+keys, values and deadlines (storage/sizes.py), adjusted by every method that stores or removes a
+key, so reading it never walks the keyspace. `bytes` values are priced from their length; the
+estimate of any other value is recorded in `sized` (a side table holding only those keys) so it
+can be replaced when the value grows in place: the server calls `modified(key)` after such a
+write, which re-prices the key in O(1).
+
+Strategy (access tracking, for LRU/LFU eviction and OBJECT IDLETIME / FREQ): off by default and
+then free (one attribute test per lookup). When the server turns it on (`Keyspace.track_access`)
+each database keeps `access`, key -> last access in ms (LRU) or a packed Redis-style LFU counter;
+keys not yet seen since tracking began count from `access_started_ms`.
+
 Strategy (SCAN): the cursor is a hash slot. One call returns every key of the slots it
 visits, read in one go, so a key present for the whole iteration is returned at least once,
 whatever else is added or removed meanwhile.
@@ -28,6 +40,7 @@ from typing import Any, Final, TypeVar
 
 from storage.clock import Clock, SystemClock
 from storage.errors import WrongTypeError
+from storage.sizes import BYTES_HEADER, EXPIRE_ENTRY, entry_size, value_size
 
 NUM_SLOTS: Final = 16384
 SHARD_BITS: Final = 10
@@ -36,6 +49,13 @@ SLOTS_PER_SHARD: Final = NUM_SLOTS // NUM_SHARDS
 _SHARD_SHIFT: Final = 14 - SHARD_BITS
 
 T = TypeVar("T")
+
+ACCESS_OFF: Final = 0
+ACCESS_LRU: Final = 1
+ACCESS_LFU: Final = 2
+LFU_INIT_VAL: Final = 5
+# What a new string key costs beyond its key and value bytes (entry + two bytes headers).
+_NEW_STRING_KEY: Final = entry_size(b"") + BYTES_HEADER
 
 
 def key_slot(key: bytes) -> int:
@@ -64,7 +84,7 @@ class Database:
     by their callers; `modified(key)` tells the keyspace a key changed (WATCH, memcached CAS).
     """
 
-    __slots__ = ("data", "expires", "index", "keyspace", "watched")
+    __slots__ = ("access", "data", "expires", "index", "keyspace", "sized", "used", "watched")
 
     def __init__(self, keyspace: Keyspace, index: int) -> None:
         self.keyspace = keyspace
@@ -73,6 +93,11 @@ class Database:
         self.expires: list[dict[bytes, int]] = [{} for _ in range(NUM_SHARDS)]
         # key -> the watchers (opaque to storage) that must learn of a change.
         self.watched: dict[bytes, set[Any]] = {}
+        # Memory accounting (see the module docstring).
+        self.used = 0
+        self.sized: dict[bytes, int] = {}
+        # Access tracking: None while off.
+        self.access: dict[bytes, int] | None = None
 
     # --- reads ---
 
@@ -87,6 +112,8 @@ class Database:
                 if deadline is not None and deadline < self.keyspace.clock.now_ms():
                     self._expire_now(i, key)
                     return None
+            if self.access is not None:
+                self.keyspace.touch(self, key)
         return value
 
     def read(self, key: bytes) -> Any | None:
@@ -153,15 +180,26 @@ class Database:
             deadline = exp.get(key)
             if deadline is not None and deadline < self.keyspace.clock.now_ms():
                 self._expire_now(i, key)
-        on_new_key = self.keyspace.on_new_key
-        created = on_new_key is not None and key not in data
+        old = data.get(key)
         data[key] = value
+        if type(value) is bytes and self.access is None:
+            # The common case inline: a string stored over nothing or over a string.
+            if old is None:
+                self.used += _NEW_STRING_KEY + len(key) + len(value)
+            elif type(old) is bytes:
+                self.used += len(value) - len(old)
+            else:
+                self._account(key, old, value)
+        else:
+            self._account(key, old, value)
         if expire_at_ms is not None:
+            if key not in exp:
+                self.used += EXPIRE_ENTRY
             exp[key] = expire_at_ms
-        elif exp:
-            exp.pop(key, None)
-        if created and on_new_key is not None:
-            on_new_key(self, key)
+        elif exp and exp.pop(key, None) is not None:
+            self.used -= EXPIRE_ENTRY
+        if old is None and self.keyspace.on_new_key is not None:
+            self.keyspace.on_new_key(self, key)
 
     def set_keep_ttl(self, key: bytes, value: Any) -> None:
         """Store `value` at `key` and keep its deadline (SET KEEPTTL, APPEND on a new object)."""
@@ -172,12 +210,49 @@ class Database:
             deadline = exp.get(key)
             if deadline is not None and deadline < self.keyspace.clock.now_ms():
                 self._expire_now(i, key)
-        on_new_key = self.keyspace.on_new_key
-        if on_new_key is not None and key not in data:
-            data[key] = value
-            on_new_key(self, key)
+        old = data.get(key)
+        data[key] = value
+        self._account(key, old, value)
+        if old is None and self.keyspace.on_new_key is not None:
+            self.keyspace.on_new_key(self, key)
+
+    def _account(self, key: bytes, old: Any, value: Any) -> None:
+        """Adjust `used` for `value` replacing `old` (None: a new key) at `key`."""
+        if old is None:
+            delta = entry_size(key)
+            if self.access is not None:
+                self.keyspace.touch(self, key, created=True)
+        elif type(old) is bytes:
+            delta = -BYTES_HEADER - len(old)
         else:
-            data[key] = value
+            delta = -self.sized.pop(key, 0)
+        if type(value) is bytes:
+            self.used += delta + BYTES_HEADER + len(value)
+        else:
+            size = value_size(value)
+            self.sized[key] = size
+            self.used += delta + size
+
+    def _forget(self, key: bytes, value: Any) -> None:
+        """Take a removed key out of the accounting and access tracking."""
+        if type(value) is bytes:
+            self.used -= entry_size(key) + BYTES_HEADER + len(value)
+        else:
+            self.used -= entry_size(key) + self.sized.pop(key, 0)
+        if self.access is not None:
+            self.access.pop(key, None)
+
+    def resize(self, key: bytes) -> None:
+        """Re-price a value that was changed in place (a container or a bytearray)."""
+        old = self.sized.get(key)
+        if old is None:
+            return
+        value = self.data[_shard_of(key)].get(key)
+        if value is None:
+            return
+        size = value_size(value)
+        self.sized[key] = size
+        self.used += size - old
 
     def delete(self, key: bytes) -> bool:
         """Remove `key` if it is live; report whether it was."""
@@ -195,17 +270,25 @@ class Database:
             if deadline is not None and deadline < self.keyspace.clock.now_ms():
                 self._expire_now(i, key)
                 return None
-            exp.pop(key, None)
+            if exp.pop(key, None) is not None:
+                self.used -= EXPIRE_ENTRY
         del self.data[i][key]
+        self._forget(key, value)
         return value
 
     def set_expire(self, key: bytes, expire_at_ms: int) -> None:
         """Give an existing key a deadline (the caller checked it exists)."""
-        self.expires[_shard_of(key)][key] = expire_at_ms
+        exp = self.expires[_shard_of(key)]
+        if key not in exp:
+            self.used += EXPIRE_ENTRY
+        exp[key] = expire_at_ms
 
     def persist(self, key: bytes) -> bool:
         """Remove the deadline of `key`; report whether it had one."""
-        return self.expires[_shard_of(key)].pop(key, None) is not None
+        if self.expires[_shard_of(key)].pop(key, None) is None:
+            return False
+        self.used -= EXPIRE_ENTRY
+        return True
 
     def modified(self, key: bytes) -> None:
         """Redis's signalModifiedKey: tell watchers that `key` changed."""
@@ -213,6 +296,8 @@ class Database:
             watchers = self.watched.get(key)
             if watchers:
                 self.keyspace.on_watched_modified(self, key, watchers)
+        if self.sized:
+            self.resize(key)
         if self.keyspace.on_modified is not None:
             self.keyspace.on_modified(self, key)
 
@@ -223,6 +308,10 @@ class Database:
             self.keyspace.on_watched_replaced(self, None)
         self.data = [{} for _ in range(NUM_SHARDS)]
         self.expires = [{} for _ in range(NUM_SHARDS)]
+        self.used = 0
+        self.sized = {}
+        if self.access is not None:
+            self.access = {}
         return removed
 
     # --- whole-database views ---
@@ -309,8 +398,10 @@ class Database:
     def _expire_now(self, shard: int, key: bytes) -> None:
         if not self.keyspace.expire_on_lookup:
             return
-        del self.data[shard][key]
+        value = self.data[shard].pop(key)
         del self.expires[shard][key]
+        self.used -= EXPIRE_ENTRY
+        self._forget(key, value)
         self.keyspace.expired_keys += 1
         self.modified(key)
         if self.keyspace.on_expired is not None:
@@ -351,6 +442,12 @@ class Keyspace:
         self.on_miss: KeyHook | None = None
         self._expire_db = 0
         self._expire_shard = 0
+        # Access tracking (module docstring): ACCESS_OFF, ACCESS_LRU or ACCESS_LFU.
+        self.access_mode = ACCESS_OFF
+        self.access_started_ms = 0
+        self.no_touch = False  # set around a command of a CLIENT NO-TOUCH client
+        self.lfu_log_factor = 10
+        self.lfu_decay_time = 1
 
     def swap(self, a: int, b: int) -> None:
         """SWAPDB: exchange the contents of two databases; watchers stay with their index."""
@@ -363,6 +460,61 @@ class Keyspace:
             self.on_watched_replaced(db, da)
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
+        da.used, db.used = db.used, da.used
+        da.sized, db.sized = db.sized, da.sized
+        da.access, db.access = db.access, da.access
+
+    # --- memory and access tracking ---
+
+    def used_bytes(self) -> int:
+        """The estimated bytes of every database's keys, values and deadlines."""
+        return sum(db.used for db in self.dbs)
+
+    def track_access(self, mode: int) -> None:
+        """Start (or switch, or stop) per-key access tracking; switching starts afresh."""
+        if mode == self.access_mode:
+            return
+        self.access_mode = mode
+        self.access_started_ms = self.clock.now_ms()
+        for db in self.dbs:
+            db.access = None if mode == ACCESS_OFF else {}
+
+    def touch(self, db: Database, key: bytes, created: bool = False) -> None:
+        """Record an access to `key` (called only while tracking is on)."""
+        access = db.access
+        if access is None or (self.no_touch and not created):
+            return
+        now = self.clock.now_ms()
+        if self.access_mode == ACCESS_LRU:
+            access[key] = now
+            return
+        minutes = now // 60000
+        if created:
+            access[key] = (minutes << 8) | LFU_INIT_VAL
+            return
+        counter = self.lfu_counter(db, key, now)
+        if counter < 255:
+            base = max(0, counter - LFU_INIT_VAL)
+            if random.random() < 1.0 / (base * self.lfu_log_factor + 1):
+                counter += 1
+        access[key] = (minutes << 8) | counter
+
+    def idle_ms(self, db: Database, key: bytes) -> int:
+        """Milliseconds since `key` was last accessed (LRU tracking)."""
+        last = db.access.get(key) if db.access is not None else None
+        since = self.access_started_ms if last is None else last
+        return max(0, self.clock.now_ms() - since)
+
+    def lfu_counter(self, db: Database, key: bytes, now_ms: int | None = None) -> int:
+        """The key's LFU counter after decay (Redis's LFUDecrAndReturn)."""
+        now = self.clock.now_ms() if now_ms is None else now_ms
+        packed = db.access.get(key) if db.access is not None else None
+        if packed is None:
+            packed = ((self.access_started_ms // 60000) << 8) | LFU_INIT_VAL
+        counter = packed & 255
+        elapsed = (now // 60000 - (packed >> 8)) & 0xFFFF
+        periods = elapsed // self.lfu_decay_time if self.lfu_decay_time else 0
+        return max(0, counter - periods)
 
     def active_expire_cycle(self, budget_s: float) -> int:
         """Reclaim expired keys, shard by shard round robin, for at most `budget_s` seconds.

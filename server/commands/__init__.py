@@ -1,6 +1,7 @@
 """Command families. Importing this package registers every command in the table."""
 
 from server.commands import (  # noqa: F401  (imported for their @command registrations)
+    admin,
     bitmaps,
     connection,
     expire,

@@ -115,6 +115,8 @@ class CommandSpec:
     no_multi: bool = False
     is_blocking: bool = False
     is_admin: bool = False
+    hidden_from_monitor: bool = False  # admin or skip_monitor: MONITOR does not show it
+    may_replicate: bool = False  # write or may_replicate: held by CLIENT PAUSE WRITE
     # Statistics for INFO commandstats.
     calls: int = 0
     usec: int = 0
@@ -132,6 +134,8 @@ class CommandSpec:
         self.no_multi = bool(f & Flag.NO_MULTI)
         self.is_blocking = bool(f & Flag.BLOCKING)
         self.is_admin = bool(f & Flag.ADMIN)
+        self.hidden_from_monitor = bool(f & (Flag.ADMIN | Flag.SKIP_MONITOR))
+        self.may_replicate = bool(f & (Flag.WRITE | Flag.MAY_REPLICATE))
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity > 0 else argc >= -self.arity

@@ -165,12 +165,14 @@ def test_draining_below_the_soft_limit_resets_its_clock(clock: Clock) -> None:
 
 
 def test_pubsub_limits_do_not_apply_to_clients_without_subscriptions(clock: Clock) -> None:
-    run = Runner([("client-output-buffer-limit", ["pubsub", "10", "0", "0"])])
+    run = Runner([("client-output-buffer-limit", ["pubsub", "1000", "0", "0"])])
     conn, transport = connect(run)
     send(conn, b"SUBSCRIBE", b"c")
     send(conn, b"UNSUBSCRIBE")
+    conn.push([b"x" * 100])  # under the pubsub limit either way
+    assert not transport.is_closing()
     # A MONITOR-like push to a client that is not subscribed is judged by the normal class.
-    conn.push([b"x" * 100])
+    conn.push([b"x" * 2000])
     assert not transport.is_closing()
 
 

@@ -58,7 +58,8 @@ KEYLESS_WRITES = frozenset(
 
 # Commands of Duocache's own that Redis does not have. They are described from their spec
 # (see introspection._synthesized); list one here, or describe it in meta.json.
-DUOCACHE_ONLY: frozenset[str] = frozenset()
+# Commands from Redis versions after 7.0 that clients send (CLIENT NO-TOUCH is 7.2).
+DUOCACHE_ONLY: frozenset[str] = frozenset({"client|no-touch"})
 
 
 def _meta(spec: CommandSpec) -> meta.CommandMeta:
