@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from protocol.resp import SimpleString, encode_command
+from server.blocking import Blocking
 from server.config import Config
 from server.context import CommandContext
 from storage.keyspace import Database, Keyspace
@@ -81,6 +82,8 @@ class App:
         self.client_close_hooks: list[Callable[[CommandContext], None]] = []
         # RESET undoes what other families attached to a client (subscriptions, WATCH, ...).
         self.reset_hooks: list[Callable[[CommandContext], None]] = []
+        # Clients parked by blocking commands, and the keys ready to serve them.
+        self.blocking = Blocking(self)
         config.on_change(self._config_changed)
         for name, value in list(config.items()):
             self._config_changed(name, value)
@@ -101,6 +104,22 @@ class App:
             self.monitors.remove(ctx)
         for hook in self.client_close_hooks:
             hook(ctx)
+
+    @property
+    def blocked_clients(self) -> int:
+        """INFO clients: blocked_clients."""
+        return len(self.blocking.waiters)
+
+    @property
+    def clients_in_timeout_table(self) -> int:
+        """INFO clients: clients_in_timeout_table (blocked with a timeout)."""
+        return sum(1 for w in self.blocking.waiters.values() if w.block.timeout_ms > 0)
+
+    def handle_ready_keys(self) -> None:
+        """Serve clients blocked on keys that became ready (dispatch.execute does this after
+        every top-level command, EXEC and scripts included; calling it again is harmless)."""
+        if self.blocking.ready:
+            self.blocking.handle_ready_keys()
 
     # --- the write stream ---
 

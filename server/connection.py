@@ -4,6 +4,10 @@ No command logic here. `data_received` feeds the parser, runs every complete com
 batch through dispatch, encodes the replies for the client's protocol version and writes
 them with a single call. Writing faster than the client reads pauses reading from it
 (`pause_writing` / `resume_writing`), so a slow reader cannot grow our memory without bound.
+
+A client parked by a blocking command (`ctx.blocked`) keeps reading, but its further
+commands wait in the parser; `_unblocked` writes the parked command's reply and resumes
+them on the next loop iteration.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ def _peer(transport: asyncio.BaseTransport, name: str) -> str:
     if isinstance(info, tuple) and len(info) >= 2:
         return f"{info[0]}:{info[1]}"
     return str(info or "")
+
+
+def _parked(ctx: CommandContext) -> bool:
+    """Is the client waiting in a blocking command? (A call, so mypy does not narrow.)"""
+    return ctx.blocked is not None
 
 
 class RESPConnection(asyncio.Protocol):
@@ -67,6 +76,7 @@ class RESPConnection(asyncio.Protocol):
         ctx = app.new_client(_peer(transport, "peername"), _peer(transport, "sockname"))
         ctx.push = self.push
         ctx.kill = self.kill
+        ctx.unblocked = self._unblocked
         self.ctx = ctx
         self.parser.require_auth = not ctx.authenticated
         logger.debug("%s - connected", ctx.addr)
@@ -95,16 +105,25 @@ class RESPConnection(asyncio.Protocol):
             return
         app = self.app
         app.net_input_bytes += len(data)
+        self._process(ctx, transport, data)
+
+    def _process(self, ctx: CommandContext, transport: asyncio.Transport, data: bytes) -> None:
+        """Feed `data`, then run every complete command unless the client is parked."""
+        app = self.app
         parser = self.parser
         out: list[bytes] = []
         try:
             parser.feed(data)
+            if _parked(ctx):
+                return  # the input waits in the parser
             while True:
                 argv = parser.maybe_next_command()
                 if argv is None:
                     break
                 reply = execute(ctx, argv)
                 if reply is NO_REPLY:
+                    if _parked(ctx):
+                        break  # a blocking command parked it: the rest waits in the parser
                     continue
                 if ctx.reply_mode is not REPLY_ON:
                     # CLIENT REPLY OFF drops every reply; SKIP drops the next one only.
@@ -129,6 +148,34 @@ class RESPConnection(asyncio.Protocol):
             transport.write(payload)
         if ctx.close_after_reply:
             transport.close()
+
+    # --- blocking commands ---
+
+    def _unblocked(self, reply: Any) -> None:
+        """The parked command finished (served, timed out, unblocked): reply, then resume."""
+        ctx = self.ctx
+        transport = self._transport
+        if ctx is None or transport is None or transport.is_closing():
+            return
+        if ctx.reply_mode is REPLY_ON:
+            payload = encode_reply(reply, ctx.resp3)
+            self.app.net_output_bytes += len(payload)
+            transport.write(payload)
+        elif ctx.reply_mode is REPLY_SKIP:
+            ctx.reply_mode = REPLY_ON
+        if ctx.close_after_reply:
+            transport.close()
+            return
+        # Like Redis's unblocked_clients: the pipeline goes on after the current event, not
+        # inside the command (another client's) that served this one.
+        asyncio.get_running_loop().call_soon(self._resume)
+
+    def _resume(self) -> None:
+        ctx = self.ctx
+        transport = self._transport
+        if ctx is None or transport is None or transport.is_closing() or ctx.blocked is not None:
+            return
+        self._process(ctx, transport, b"")
 
     # --- server-initiated frames ---
 

@@ -14,6 +14,7 @@ from storage.keyspace import Database
 
 if TYPE_CHECKING:
     from server.app import App
+    from server.blocking import Waiter
     from server.commands.table import CommandSpec
 
 
@@ -46,6 +47,7 @@ class CommandContext:
         "addr",
         "app",
         "authenticated",
+        "blocked",
         "close_after_reply",
         "closed",
         "created_s",
@@ -72,6 +74,7 @@ class CommandContext:
         "resp3",
         "rewritten",
         "subscribed",
+        "unblocked",
         "user",
         "watched",
     )
@@ -110,6 +113,11 @@ class CommandContext:
         self.push: Callable[[Any], None] = _discard
         # Set by the connection: drop it (CLIENT KILL, timeouts).
         self.kill: Callable[[], None] = _nothing
+        # Parked by a blocking command (server/blocking.py), else None.
+        self.blocked: Waiter | None = None
+        # Set by the connection: deliver a parked command's reply and resume the client's
+        # pipeline. None (no connection to resume) means the client never blocks.
+        self.unblocked: Callable[[Any], None] | None = None
 
     def begin_command(self, spec: CommandSpec) -> None:
         """Reset the per-command fields."""

@@ -80,6 +80,24 @@ ERR_MISCONF: Final = (
 )
 ERR_NOT_ALLOWED_IN_MULTI: Final = "ERR Command not allowed inside a transaction"
 
+# --- lists and blocking commands ---
+ERR_POSITIVE: Final = "ERR value is out of range, must be positive"
+ERR_LPOS_RANK_ZERO: Final = (
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+    "or use negative to start from the end of the list"
+)
+ERR_LPOS_COUNT_NEGATIVE: Final = "ERR COUNT can't be negative"
+ERR_LPOS_MAXLEN_NEGATIVE: Final = "ERR MAXLEN can't be negative"
+ERR_NUMKEYS_POSITIVE: Final = "ERR numkeys should be greater than 0"
+ERR_COUNT_POSITIVE: Final = "ERR count should be greater than 0"
+ERR_TIMEOUT_NOT_FLOAT: Final = "ERR timeout is not a float or out of range"
+ERR_TIMEOUT_NEGATIVE: Final = "ERR timeout is negative"
+ERR_UNBLOCK_REASON: Final = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+ERR_UNBLOCKED_BY_CLIENT: Final = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+ERR_UNBLOCKED_ROLE_CHANGE: Final = (
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+)
+
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,
     NotAnIntegerError: ERR_NOT_INTEGER,
@@ -127,3 +145,11 @@ def err_unknown_subcommand(sub: bytes, container: str) -> str:
 
 def err_invalid_expire(command: str) -> str:
     return ERR_INVALID_EXPIRE % command
+
+
+def err_subcommand_syntax(sub: bytes, container: str) -> str:
+    """addReplySubcommandSyntaxError: the subcommand as typed, the container upper-cased."""
+    return (
+        f"ERR unknown subcommand or wrong number of arguments for '{_shown(sub[:128])}'. "
+        f"Try {container.upper()} HELP."
+    )

@@ -64,7 +64,7 @@ class Database:
     by their callers; `modified(key)` tells the keyspace a key changed (WATCH, memcached CAS).
     """
 
-    __slots__ = ("data", "expires", "index", "keyspace", "watched")
+    __slots__ = ("blocked", "data", "expires", "index", "keyspace", "watched")
 
     def __init__(self, keyspace: Keyspace, index: int) -> None:
         self.keyspace = keyspace
@@ -73,6 +73,8 @@ class Database:
         self.expires: list[dict[bytes, int]] = [{} for _ in range(NUM_SHARDS)]
         # key -> the watchers (opaque to storage) that must learn of a change.
         self.watched: dict[bytes, set[Any]] = {}
+        # key -> the clients (opaque to storage) blocked on it, oldest first.
+        self.blocked: dict[bytes, dict[Any, None]] = {}
 
     # --- reads ---
 
@@ -186,6 +188,8 @@ class Database:
                 self.keyspace.on_watched_modified(self, key, watchers)
         if self.keyspace.on_modified is not None:
             self.keyspace.on_modified(self, key)
+        if self.blocked and key in self.blocked:
+            self.keyspace.on_ready(self, key)
 
     def flush(self) -> int:
         """Remove every key; return how many there were. Watchers of existing keys are told."""
@@ -293,6 +297,7 @@ class Keyspace:
         on_expired: called after a key is reclaimed (lazily or actively).
         on_modified: called whenever `Database.modified` is (memcached CAS upkeep).
         on_watched_modified: called with the watchers of a modified key.
+        on_ready: called when a key some client is blocked on is modified.
     """
 
     def __init__(self, databases: int = 16, clock: Clock | None = None) -> None:
@@ -305,6 +310,7 @@ class Keyspace:
         self.on_expired: KeyHook | None = None
         self.on_modified: KeyHook | None = None
         self.on_watched_modified: WatchHook = _ignore_watchers
+        self.on_ready: KeyHook = _ignore_key
         self._expire_db = 0
         self._expire_shard = 0
 
@@ -313,6 +319,11 @@ class Keyspace:
         da, db = self.dbs[a], self.dbs[b]
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
+        # Clients stay blocked on their database index; the swapped-in data may serve them.
+        for d in (da, db):
+            for key in list(d.blocked):
+                if d.data[_shard_of(key)].get(key) is not None:
+                    self.on_ready(d, key)
 
     def active_expire_cycle(self, budget_s: float) -> int:
         """Reclaim expired keys, shard by shard round robin, for at most `budget_s` seconds.
@@ -346,4 +357,8 @@ class Keyspace:
 
 
 def _ignore_watchers(db: Database, key: bytes, watchers: set[Any]) -> None:
+    return None
+
+
+def _ignore_key(db: Database, key: bytes) -> None:
     return None

@@ -3,5 +3,6 @@
 from server.commands import (  # noqa: F401  (imported for their @command registrations)
     connection,
     keys,
+    lists,
     strings,
 )

@@ -12,8 +12,10 @@ from server.errors import (
     ERR_DB_INDEX,
     ERR_INVALID_PASSWORD,
     ERR_SYNTAX,
+    ERR_UNBLOCK_REASON,
     CommandError,
     err_arity,
+    err_subcommand_syntax,
 )
 
 _CONN = Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.FAST
@@ -261,3 +263,26 @@ def client_reply_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
             ctx.reply_mode = REPLY_SKIP
         return NO_REPLY
     return RespError(ERR_SYNTAX)
+
+
+@command(
+    "CLIENT|UNBLOCK",
+    arity=-3,
+    flags=Flag.ADMIN | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    acl=("connection",),
+    group="connection",
+    since="5.0.0",
+)
+def client_unblock_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """CLIENT UNBLOCK client-id [TIMEOUT | ERROR]"""
+    if len(argv) > 4:
+        raise CommandError(err_subcommand_syntax(argv[1], "client"))
+    error = False
+    if len(argv) == 4:
+        reason = argv[3].upper()
+        if reason == b"ERROR":
+            error = True
+        elif reason != b"TIMEOUT":
+            raise CommandError(ERR_UNBLOCK_REASON)
+    client_id = int_arg(argv[2])
+    return 1 if ctx.app.blocking.unblock(client_id, error) else 0
