@@ -134,8 +134,7 @@ class Waiter:
         self.timer: asyncio.TimerHandle | None = None
 
 
-# Beyond this a timeout is "forever" for the timer (Redis's own deadline arithmetic
-# overflows long before; a timer that far out is not worth arming).
+# A timeout past ten years arms no timer: such a wait is as good as forever.
 _MAX_TIMER_S: Final = 10 * 365 * 24 * 3600.0
 
 

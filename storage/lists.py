@@ -48,7 +48,16 @@ def clamp_range(start: int, end: int, length: int) -> tuple[int, int] | None:
 
 
 def range_of(lst: ListValue, start: int, end: int) -> list[bytes]:
-    """Elements start..end (a range `clamp_range` returned), walking from the nearer end."""
+    """Elements start..end, walking from the nearer end of the list.
+
+    Args:
+        lst: the list.
+        start: first index, as `clamp_range` returned it.
+        end: last index, as `clamp_range` returned it.
+
+    Returns:
+        The elements, head to tail.
+    """
     n = len(lst)
     if start == 0 and end == n - 1:
         return list(lst)
@@ -61,13 +70,27 @@ def range_of(lst: ListValue, start: int, end: int) -> list[bytes]:
 
 
 def pop_many(lst: ListValue, left: bool, count: int) -> list[bytes]:
-    """Pop up to `count` elements from one end, in the order they leave the list."""
+    """Pop elements from one end.
+
+    Args:
+        lst: the list.
+        left: pop from the head (else the tail).
+        count: how many at most.
+
+    Returns:
+        The popped elements, in the order they left the list.
+    """
     pop = lst.popleft if left else lst.pop
     return [pop() for _ in range(min(count, len(lst)))]
 
 
 def trim(lst: ListValue, start: int, end: int) -> int:
     """Keep only start..end (LTRIM semantics, negative indexes allowed).
+
+    Args:
+        lst: the list.
+        start: first index to keep.
+        end: last index to keep.
 
     Returns:
         How many elements were removed.
@@ -92,7 +115,12 @@ def trim(lst: ListValue, start: int, end: int) -> int:
 
 
 def remove(lst: ListValue, value: bytes, count: int) -> int:
-    """Remove occurrences of `value` (LREM): count > 0 from the head, < 0 from the tail, 0 all.
+    """Remove occurrences of `value` (LREM).
+
+    Args:
+        lst: the list.
+        value: the element to remove.
+        count: how many at most: > 0 from the head, < 0 from the tail, 0 all of them.
 
     Returns:
         How many elements were removed.
@@ -119,7 +147,17 @@ def remove(lst: ListValue, value: bytes, count: int) -> int:
 
 
 def insert(lst: ListValue, pivot: bytes, value: bytes, after: bool) -> bool:
-    """Insert `value` next to the first `pivot` from the head (LINSERT); False if absent."""
+    """Insert `value` next to the first `pivot` from the head (LINSERT).
+
+    Args:
+        lst: the list.
+        pivot: the element to find.
+        value: the element to insert.
+        after: insert after the pivot (else before).
+
+    Returns:
+        False when the pivot is absent (nothing changes).
+    """
     try:
         i = lst.index(pivot)
     except ValueError:

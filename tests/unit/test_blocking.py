@@ -387,3 +387,60 @@ def test_swapped_in_data_serves_clients_blocked_on_the_database_index(run: Runne
     run.app.keyspace.swap(0, 1)
     run.app.handle_ready_keys()
     assert a.replies == [[b"k", b"from-db1"]]
+
+
+def test_stream_matches_what_a_redis_replica_receives(run: Runner) -> None:
+    # The same scenario against redis-server 7.0.15, read from its replication stream (SYNC).
+    a, b, c, d = Client(run), Client(run), Client(run), Client(run)
+    a("BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
+    b("BLMPOP", "0", "1", "dst", "LEFT", "COUNT", "5")
+    c("BRPOPLPUSH", "q", "w", "0")
+    run("RPUSH", "src", "1", "2")
+    run("RPUSH", "q", "x")
+    run("RPUSH", "m", "1", "2")
+    run("BLMPOP", "0", "1", "m", "RIGHT", "COUNT", "5")
+    run("BLMOVE", "w", "m", "left", "Right", "0")
+    d("BLPOP", "z", "0")
+    run("LPUSH", "z", "1")
+    assert stream(run) == [
+        [b"RPUSH", b"src", b"1", b"2"],
+        [b"LMOVE", b"src", b"dst", b"right", b"left"],
+        [b"LPOP", b"dst", b"1"],
+        [b"RPUSH", b"q", b"x"],
+        [b"RPOPLPUSH", b"q", b"w"],
+        [b"RPUSH", b"m", b"1", b"2"],
+        [b"RPOP", b"m", b"2"],
+        [b"LMOVE", b"w", b"m", b"left", b"Right"],
+        [b"LPUSH", b"z", b"1"],
+        [b"LPOP", b"z"],
+    ]
+
+
+def test_served_moves_send_the_events_redis_sends(run: Runner) -> None:
+    # As observed on redis-server 7.0.15 with notify-keyspace-events KElgn.
+    seen: list[bytes] = []
+
+    def publish(channel: bytes, message: bytes) -> int:
+        if channel.startswith(b"__keyevent@"):
+            seen.append(channel.split(b":", 1)[1] + b" " + message)
+        return 0
+
+    run.app.publish = publish
+    run.app.config.set("notify-keyspace-events", ["KElgn"])
+    a, b = Client(run), Client(run)
+    a("BLMOVE", "s", "t", "LEFT", "RIGHT", "0")
+    run("RPUSH", "s", "v")
+    b("BLMPOP", "0", "1", "u", "LEFT", "COUNT", "3")
+    run("RPUSH", "u", "1", "2")
+    assert seen == [
+        b"new s",
+        b"rpush s",
+        b"new t",
+        b"rpush t",
+        b"lpop s",
+        b"del s",
+        b"new u",
+        b"rpush u",
+        b"lpop u",
+        b"del u",
+    ]
