@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from protocol.resp import SimpleString, encode_command
 from server import multi
+from server.blocking import Blocking
 from server.config import BY_NAME, Config, parse_output_buffer_limits
 from server.context import CommandContext
 from server.memory import Memory
@@ -143,6 +144,8 @@ class App:
         self.keyspace.on_watched_modified = multi.touch_watched_key
         self.keyspace.on_watched_replaced = multi.touch_all_watched_keys
         self.cron_hooks.append(self._check_soft_limited)
+        # Clients parked by blocking commands, and the keys ready to serve them.
+        self.blocking = Blocking(self)
         config.on_change(self._config_changed)
         for name, value in list(config.items()):
             self._config_changed(name, value)
@@ -169,6 +172,22 @@ class App:
             self.monitors.remove(ctx)
         for hook in self.client_close_hooks:
             hook(ctx)
+
+    @property
+    def blocked_clients(self) -> int:
+        """INFO clients: blocked_clients."""
+        return len(self.blocking.waiters)
+
+    @property
+    def clients_in_timeout_table(self) -> int:
+        """INFO clients: clients_in_timeout_table (blocked with a timeout)."""
+        return sum(1 for w in self.blocking.waiters.values() if w.block.timeout_ms > 0)
+
+    def handle_ready_keys(self) -> None:
+        """Serve clients blocked on keys that became ready (dispatch.execute does this after
+        every top-level command, EXEC and scripts included; calling it again is harmless)."""
+        if self.blocking.ready:
+            self.blocking.handle_ready_keys()
 
     # --- the write stream ---
 
@@ -491,7 +510,7 @@ class App:
                 or ctx.is_primary_link
                 or ctx.subscribed
                 or ctx in self.monitors
-                or ctx.blocked
+                or ctx.blocked is not None
             ):
                 continue
             if now - ctx.last_interaction_s > idle_limit:

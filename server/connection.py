@@ -4,6 +4,10 @@ No command logic here. `data_received` feeds the parser, runs every complete com
 batch through dispatch, encodes the replies for the client's protocol version and writes
 them with a single call. Writing faster than the client reads pauses reading from it
 (`pause_writing` / `resume_writing`), so a slow reader cannot grow our memory without bound.
+
+A client parked by a blocking command (`ctx.blocked`) keeps reading, but its further
+commands wait in the parser; `_unblocked` writes the parked command's reply and resumes
+them on the next loop iteration.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ def _peer(transport: asyncio.BaseTransport, name: str) -> str:
     if isinstance(info, tuple) and len(info) >= 2:
         return f"{info[0]}:{info[1]}"
     return str(info or "")
+
+
+def _parked(ctx: CommandContext) -> bool:
+    """Is the client waiting in a blocking command? (A call, so mypy does not narrow.)"""
+    return ctx.blocked is not None
 
 
 class RESPConnection(asyncio.Protocol):
@@ -99,6 +108,7 @@ class RESPConnection(asyncio.Protocol):
         ctx.kill = self.kill
         if sock is not None:
             ctx.fd = sock.fileno()
+        ctx.unblocked = self._unblocked
         self.ctx = ctx
         self.parser.require_auth = not ctx.authenticated
         logger.debug("%s - connected", ctx.addr)
@@ -168,6 +178,8 @@ class RESPConnection(asyncio.Protocol):
         try:
             if data:
                 parser.feed(data)
+            if _parked(ctx):
+                return  # the input waits in the parser
             while True:
                 if first is not None:
                     argv: list[bytes] | None = first
@@ -178,6 +190,8 @@ class RESPConnection(asyncio.Protocol):
                     break
                 reply = execute(ctx, argv)
                 if reply is NO_REPLY:
+                    if _parked(ctx):
+                        break  # a blocking command parked it: the rest waits in the parser
                     continue
                 if reply is POSTPONED:
                     # CLIENT PAUSE: stop reading and park until App.unpause calls _resume.
@@ -212,6 +226,34 @@ class RESPConnection(asyncio.Protocol):
                 self.enforce_output_limit()
         if ctx.close_after_reply:
             transport.close()
+
+    # --- blocking commands ---
+
+    def _unblocked(self, reply: Any) -> None:
+        """The parked command finished (served, timed out, unblocked): reply, then resume."""
+        ctx = self.ctx
+        transport = self._transport
+        if ctx is None or transport is None or transport.is_closing():
+            return
+        if ctx.reply_mode is REPLY_ON:
+            payload = encode_reply(reply, ctx.resp3)
+            self.app.net_output_bytes += len(payload)
+            transport.write(payload)
+        elif ctx.reply_mode is REPLY_SKIP:
+            ctx.reply_mode = REPLY_ON
+        if ctx.close_after_reply:
+            transport.close()
+            return
+        # Like Redis's unblocked_clients: the pipeline goes on after the current event, not
+        # inside the command (another client's) that served this one.
+        asyncio.get_running_loop().call_soon(self._resume_after_block)
+
+    def _resume_after_block(self) -> None:
+        ctx = self.ctx
+        transport = self._transport
+        if ctx is None or transport is None or transport.is_closing() or ctx.blocked is not None:
+            return
+        self._process(ctx, transport, b"", None)
 
     # --- server-initiated frames ---
 

@@ -14,6 +14,7 @@ from storage.keyspace import Database
 
 if TYPE_CHECKING:
     from server.app import App
+    from server.blocking import Waiter
     from server.commands.table import CommandSpec
 
 
@@ -79,6 +80,7 @@ class CommandContext:
         "resp3",
         "rewritten",
         "subscribed",
+        "unblocked",
         "user",
         "watched",
     )
@@ -115,8 +117,6 @@ class CommandContext:
         self.no_touch = False
         self.flags = ""
         self.fd = -1  # the socket's descriptor (CLIENT LIST), set by the connection
-        # True while a blocking command waits (set by that family); `timeout` spares it.
-        self.blocked = False
         # While CLIENT PAUSE holds this client: the callback that resumes it.
         self.held: Callable[[], None] | None = None
         self.subscribed = 0  # channels + patterns + shard channels
@@ -124,6 +124,11 @@ class CommandContext:
         self.push: Callable[[Any], None] = _discard
         # Set by the connection: drop it (CLIENT KILL, timeouts).
         self.kill: Callable[[], None] = _nothing
+        # Parked by a blocking command (server/blocking.py), else None.
+        self.blocked: Waiter | None = None
+        # Set by the connection: deliver a parked command's reply and resume the client's
+        # pipeline. None (no connection to resume) means the client never blocks.
+        self.unblocked: Callable[[Any], None] | None = None
 
     def begin_command(self, spec: CommandSpec) -> None:
         """Reset the per-command fields."""

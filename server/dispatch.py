@@ -7,6 +7,12 @@ then the call. A rejection inside MULTI marks the transaction so EXEC answers EX
 After the call: a write that changed something (`ctx.dirty > 0`) signals its keys (WATCH,
 memcached CAS) and goes to the write stream as the command itself or as the effects the
 handler chose with `ctx.propagate`.
+
+A blocking command that must wait returns a `Block`: at the top level (`execute`) the client
+is parked (server/blocking.py); in a nested call (EXEC, scripts) it gets the command's
+non-blocking answer instead. After every top-level command, clients blocked on keys that
+command made ready are served (Redis's handleClientsBlockedOnKeys). Code that runs commands
+on behalf of another command (EXEC, EVAL) must use `call`, never `execute`.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import time
 from typing import Final
 
 from protocol.resp import QUEUED, RespError
+from server.blocking import Block
 from server.commands.table import COMMANDS, CommandSpec, Reply, lookup
 from server.context import POSTPONED, CommandContext
 from server.errors import (
@@ -125,11 +132,18 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     if ctx.multi is not None and spec.name not in _MULTI_IMMEDIATE:
         ctx.multi.append((spec, argv))
         return QUEUED
-    return call(ctx, spec, argv)
+    reply = call(ctx, spec, argv, True)
+    if app.blocking.ready:
+        app.blocking.handle_ready_keys()
+    return reply
 
 
-def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
-    """Run a resolved, admitted command (also used by EXEC and the AOF loader)."""
+def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = False) -> Reply:
+    """Run a resolved, admitted command (also used by EXEC and the AOF loader).
+
+    `top` is True only for a client's own command (from `execute`): only then may a
+    blocking command park the client.
+    """
     app = ctx.app
     ctx.begin_command(spec)
     started = time.perf_counter_ns()
@@ -160,6 +174,8 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
             internal_errors.append(e)
             reply = RespError(ERR_INTERNAL)
             spec.failed_calls += 1
+        if spec.is_blocking and type(reply) is Block:
+            reply = app.blocking.block(ctx, reply) if top else reply.denied_reply
         elapsed_ns = time.perf_counter_ns() - started
         spec.calls += 1
         spec.usec += elapsed_ns // 1000
@@ -173,7 +189,7 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
         if ctx.dirty:
             db = ctx.db
             # `sized` non-empty: some value may have grown in place and must be re-priced.
-            if db.watched or db.sized or db.keyspace.on_modified is not None:
+            if db.watched or db.sized or db.blocked or db.keyspace.on_modified is not None:
                 for i in spec.written_key_indexes(argv):
                     db.modified(argv[i])
             app.dirty += ctx.dirty

@@ -187,6 +187,20 @@ ERR_DEBUG_DISABLED: Final = (
 )
 ERR_SHUTDOWN_ERRORS: Final = "ERR Errors trying to SHUTDOWN. Check logs."
 ERR_SHUTDOWN_ABORT_NOT_RUNNING: Final = "ERR No shutdown in progress."
+# --- lists and blocking commands ---
+ERR_POSITIVE: Final = "ERR value is out of range, must be positive"
+ERR_LPOS_RANK_ZERO: Final = (
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+    "or use negative to start from the end of the list"
+)
+ERR_LPOS_COUNT_NEGATIVE: Final = "ERR COUNT can't be negative"
+ERR_LPOS_MAXLEN_NEGATIVE: Final = "ERR MAXLEN can't be negative"
+ERR_TIMEOUT_NOT_FLOAT: Final = "ERR timeout is not a float or out of range"
+ERR_UNBLOCK_REASON: Final = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+ERR_UNBLOCKED_BY_CLIENT: Final = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+ERR_UNBLOCKED_ROLE_CHANGE: Final = (
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+)
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,

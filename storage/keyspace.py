@@ -84,7 +84,17 @@ class Database:
     by their callers; `modified(key)` tells the keyspace a key changed (WATCH, memcached CAS).
     """
 
-    __slots__ = ("access", "data", "expires", "index", "keyspace", "sized", "used", "watched")
+    __slots__ = (
+        "access",
+        "blocked",
+        "data",
+        "expires",
+        "index",
+        "keyspace",
+        "sized",
+        "used",
+        "watched",
+    )
 
     def __init__(self, keyspace: Keyspace, index: int) -> None:
         self.keyspace = keyspace
@@ -98,6 +108,8 @@ class Database:
         self.sized: dict[bytes, int] = {}
         # Access tracking: None while off.
         self.access: dict[bytes, int] | None = None
+        # key -> the clients (opaque to storage) blocked on it, oldest first.
+        self.blocked: dict[bytes, dict[Any, None]] = {}
 
     # --- reads ---
 
@@ -300,6 +312,8 @@ class Database:
             self.resize(key)
         if self.keyspace.on_modified is not None:
             self.keyspace.on_modified(self, key)
+        if self.blocked and key in self.blocked:
+            self.keyspace.on_ready(self, key)
 
     def flush(self) -> int:
         """Remove every key; return how many there were. Watchers of existing keys are told."""
@@ -425,6 +439,7 @@ class Keyspace:
             (flush: `(db, None)`) or has its contents swapped (SWAPDB: `(db, other)`).
         on_new_key: when set, called after `set` / `set_keep_ttl` create a key.
         on_miss: when set, called when `read` finds no key.
+        on_ready: called when a key some client is blocked on is modified.
     """
 
     def __init__(self, databases: int = 16, clock: Clock | None = None) -> None:
@@ -440,6 +455,7 @@ class Keyspace:
         self.on_watched_replaced: ReplaceHook = _ignore_replaced
         self.on_new_key: KeyHook | None = None
         self.on_miss: KeyHook | None = None
+        self.on_ready: KeyHook = _ignore_key
         self._expire_db = 0
         self._expire_shard = 0
         # Access tracking (module docstring): ACCESS_OFF, ACCESS_LRU or ACCESS_LFU.
@@ -463,6 +479,12 @@ class Keyspace:
         da.used, db.used = db.used, da.used
         da.sized, db.sized = db.sized, da.sized
         da.access, db.access = db.access, da.access
+
+        # Clients stay blocked on their database index; the swapped-in data may serve them.
+        for d in (da, db):
+            for key in list(d.blocked):
+                if d.data[_shard_of(key)].get(key) is not None:
+                    self.on_ready(d, key)
 
     # --- memory and access tracking ---
 
@@ -552,4 +574,8 @@ def _ignore_watchers(db: Database, key: bytes, watchers: set[Any]) -> None:
 
 
 def _ignore_replaced(db: Database, other: Database | None) -> None:
+    return None
+
+
+def _ignore_key(db: Database, key: bytes) -> None:
     return None

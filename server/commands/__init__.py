@@ -8,6 +8,7 @@ from server.commands import (  # noqa: F401  (imported for their @command regist
     hashes,
     introspection,
     keys,
+    lists,
     pubsub,
     sets,
     sort,

@@ -21,6 +21,7 @@ from server.errors import (
     ERR_SYNTAX,
     ERR_TIMEOUT_NEGATIVE,
     ERR_TIMEOUT_NOT_INTEGER,
+    ERR_UNBLOCK_REASON,
     ERR_UNKNOWN_CLIENT_TYPE,
     CommandError,
     err_arity,
@@ -353,7 +354,7 @@ def client_info_line(ctx: CommandContext, now: float) -> str:
         flags += "P"
     if ctx.multi is not None:
         flags += "x"
-    if ctx.blocked or ctx.held is not None:
+    if ctx.blocked is not None or ctx.held is not None:
         flags += "b"
     if ctx.multi_error:
         flags += "d"
@@ -623,3 +624,26 @@ _CLIENT_HELP = [
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
 ]
+
+
+@command(
+    "CLIENT|UNBLOCK",
+    arity=-3,
+    flags=Flag.ADMIN | Flag.NOSCRIPT | Flag.LOADING | Flag.STALE | Flag.SENTINEL,
+    acl=("connection",),
+    group="connection",
+    since="5.0.0",
+)
+def client_unblock_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """CLIENT UNBLOCK client-id [TIMEOUT | ERROR]"""
+    if len(argv) > 4:
+        raise CommandError(err_subcommand_syntax(argv))
+    error = False
+    if len(argv) == 4:
+        reason = argv[3].upper()
+        if reason == b"ERROR":
+            error = True
+        elif reason != b"TIMEOUT":
+            raise CommandError(ERR_UNBLOCK_REASON)
+    client_id = int_arg(argv[2])
+    return 1 if ctx.app.blocking.unblock(client_id, error) else 0
