@@ -129,7 +129,9 @@ def memory_per_key(server: Server, keys: int) -> float:
 
 
 def _median_ratio(ours: list[float], theirs: list[float]) -> float:
-    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True) if b)
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True) if b]
+    # A run too short for the server's CPU clock to tick gives no ratio at all.
+    return statistics.median(ratios) if ratios else float("nan")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
