@@ -154,6 +154,7 @@ PARAMS: Final[list[Param]] = [
     _p("rdbchecksum", "bool", True, mutable=False),
     _p("stop-writes-on-bgsave-error", "bool", True),
     _p("rdb-del-sync-files", "bool", False),
+    _p("rdb-key-save-delay", "int", 0, minimum=-(2**31), maximum=_INT_MAX),
     # replication
     _p("replicaof", "special", "", mutable=False, aliases=("slaveof",), multi_arg=True),
     _p("replica-read-only", "bool", True, aliases=("slave-read-only",)),
@@ -239,6 +240,10 @@ PARAMS: Final[list[Param]] = [
     _p("memcache-enable-shutdown", "bool", False, mutable=False),
     _p("cluster-mode", "enum", "no", mutable=False, choices=("no", "emulated")),
     _p("loop", "enum", "auto", mutable=False, choices=("auto", "uvloop", "asyncio")),
+    # scheduled backups (server/durability.py)
+    _p("backup-interval-seconds", "int", 0, minimum=0, maximum=_INT_MAX),
+    _p("backup-retention", "int", 7, minimum=1, maximum=_INT_MAX),
+    _p("backup-dir", "string", "backups"),
 ]
 
 BY_NAME: Final[dict[str, Param]] = {}

@@ -67,6 +67,7 @@ class RESPConnection(asyncio.Protocol):
         ctx = app.new_client(_peer(transport, "peername"), _peer(transport, "sockname"))
         ctx.push = self.push
         ctx.kill = self.kill
+        ctx.transport = transport
         self.ctx = ctx
         self.parser.require_auth = not ctx.authenticated
         logger.debug("%s - connected", ctx.addr)
@@ -123,10 +124,16 @@ class RESPConnection(asyncio.Protocol):
             else:
                 logger.warning("%s - closing client: %s", ctx.addr, e.text)
             ctx.close_after_reply = True
+        gate = app.reply_gate
         if out:
             payload = out[0] if len(out) == 1 else b"".join(out)
             app.net_output_bytes += len(payload)
+            # appendfsync always: the gate may hold the replies until their writes are durable.
+            if gate is not None and gate(transport, payload, ctx.close_after_reply):
+                return
             transport.write(payload)
+        elif ctx.close_after_reply and gate is not None and gate(transport, b"", True):
+            return
         if ctx.close_after_reply:
             transport.close()
 

@@ -72,6 +72,7 @@ class CommandContext:
         "resp3",
         "rewritten",
         "subscribed",
+        "transport",
         "user",
         "watched",
     )
@@ -110,6 +111,8 @@ class CommandContext:
         self.push: Callable[[Any], None] = _discard
         # Set by the connection: drop it (CLIENT KILL, timeouts).
         self.kill: Callable[[], None] = _nothing
+        # Set by the connection: its transport, for raw transfers (SYNC sends an RDB).
+        self.transport: Any = None
 
     def begin_command(self, spec: CommandSpec) -> None:
         """Reset the per-command fields."""

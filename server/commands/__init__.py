@@ -6,6 +6,8 @@ from server.commands import (  # noqa: F401  (imported for their @command regist
     expire,
     introspection,
     keys,
+    persistence,
+    replicas,
     sort,
     strings,
 )
