@@ -70,6 +70,7 @@ from persistence.aof import (
     load_aof_data,
     write_base,
 )
+from persistence.backup import backup_file_name
 from persistence.building import EncodingLimits
 from persistence.codecs import RDBFormatError
 from persistence.format import AUX_MCMETA
@@ -1355,8 +1356,7 @@ class Durability:
         except OSError as e:
             logger.warning("Can't create backup dir %s: %s", directory, e.strerror)
             return False
-        name = time.strftime("dump-%Y%m%d-%H%M%S.rdb", time.localtime())
-        path = os.path.join(directory, name)
+        path = os.path.join(directory, backup_file_name())
 
         def work() -> None:
             self.write_rdb_file(path, tag=f"backup-{os.getpid()}")
