@@ -641,108 +641,114 @@ class RDBLoader:
         crc = 0
         crc_pos = self.start
         mv = memoryview(self.data) if verify_checksum else None
-        unpack_q = _Q.unpack
-        while True:
-            type_byte = self.byte()
-            if type_byte == f.OPCODE_EXPIRETIME_MS:
-                expire_ms = unpack_q(self.read(8))[0]
-                continue
-            if type_byte == f.OPCODE_EXPIRETIME:
-                expire_ms = int.from_bytes(self.read(4), "little", signed=True) * 1000
-                continue
-            if type_byte == f.OPCODE_FREQ:
-                self.byte()
-                continue
-            if type_byte == f.OPCODE_IDLE:
-                self.length()
-                continue
-            if type_byte == f.OPCODE_EOF:
-                break
-            if type_byte == f.OPCODE_SELECTDB:
-                db_index = self.length()
-                if db_index >= databases:
-                    raise self.fail(f"the data was created with more than {databases} databases")
-                if keyspace is not None:
-                    db = keyspace.dbs[db_index]
-                continue
-            if type_byte == f.OPCODE_RESIZEDB:
-                self.length()
-                self.length()
-                continue
-            if type_byte == f.OPCODE_AUX:
-                aux_key = self.string()
-                aux_value = self.string()
-                result.aux[aux_key] = aux_value
-                if aux_key.startswith(b"%"):
-                    logger.info("RDB '%s': %s", aux_key.decode(errors="replace"), aux_value)
-                continue
-            if type_byte == f.OPCODE_MODULE_AUX:
-                module_id = self.length()
-                if self.length() != f.MODULE_OPCODE_UINT:
-                    raise self.fail("bad when_opcode in module aux data")
-                self.length()
-                logger.warning(
-                    "%s: skipping module aux data of module '%s' (modules are not supported)",
-                    self.origin,
-                    module_name(module_id),
-                )
-                self.skip_module_value()
-                continue
-            if type_byte == f.OPCODE_FUNCTION2:
-                self.string()
-                logger.warning(
-                    "%s: skipping a function library (functions are not supported)", self.origin
-                )
-                continue
-            if type_byte == f.OPCODE_FUNCTION_PRE_GA:
-                raise self.fail("pre-release function format not supported")
-            if type_byte == f.OPCODE_SLOT_INFO:
-                self.length()
-                self.length()
-                self.length()
-                continue
-            key = self.string()
-            value = self.value(type_byte, key)
-            if value is None:
-                result.empty_keys_skipped += 1
-                if result.empty_keys_skipped <= 10:
-                    logger.warning(
-                        "%s: skipping empty key: %s",
-                        self.origin,
-                        key.decode("utf-8", "backslashreplace"),
-                    )
-            elif expire_ms != -1 and now_ms is not None and expire_ms < now_ms:
-                result.keys_expired += 1
-            else:
-                if db is not None:
-                    if not allow_duplicates and db.peek(key) is not None:
+        try:
+            unpack_q = _Q.unpack
+            while True:
+                type_byte = self.byte()
+                if type_byte == f.OPCODE_EXPIRETIME_MS:
+                    expire_ms = unpack_q(self.read(8))[0]
+                    continue
+                if type_byte == f.OPCODE_EXPIRETIME:
+                    expire_ms = int.from_bytes(self.read(4), "little", signed=True) * 1000
+                    continue
+                if type_byte == f.OPCODE_FREQ:
+                    self.byte()
+                    continue
+                if type_byte == f.OPCODE_IDLE:
+                    self.length()
+                    continue
+                if type_byte == f.OPCODE_EOF:
+                    break
+                if type_byte == f.OPCODE_SELECTDB:
+                    db_index = self.length()
+                    if db_index >= databases:
                         raise self.fail(
-                            "RDB has duplicated key "
-                            f"'{key.decode('utf-8', 'backslashreplace')}' in DB {db_index}"
+                            f"the data was created with more than {databases} databases"
                         )
-                    db.set(key, value, None if expire_ms == -1 else expire_ms)
-                result.keys_loaded += 1
-            expire_ms = -1
-            since_yield += 1
-            if since_yield >= chunk_keys:
-                since_yield = 0
+                    if keyspace is not None:
+                        db = keyspace.dbs[db_index]
+                    continue
+                if type_byte == f.OPCODE_RESIZEDB:
+                    self.length()
+                    self.length()
+                    continue
+                if type_byte == f.OPCODE_AUX:
+                    aux_key = self.string()
+                    aux_value = self.string()
+                    result.aux[aux_key] = aux_value
+                    if aux_key.startswith(b"%"):
+                        logger.info("RDB '%s': %s", aux_key.decode(errors="replace"), aux_value)
+                    continue
+                if type_byte == f.OPCODE_MODULE_AUX:
+                    module_id = self.length()
+                    if self.length() != f.MODULE_OPCODE_UINT:
+                        raise self.fail("bad when_opcode in module aux data")
+                    self.length()
+                    logger.warning(
+                        "%s: skipping module aux data of module '%s' (modules are not supported)",
+                        self.origin,
+                        module_name(module_id),
+                    )
+                    self.skip_module_value()
+                    continue
+                if type_byte == f.OPCODE_FUNCTION2:
+                    self.string()
+                    logger.warning(
+                        "%s: skipping a function library (functions are not supported)", self.origin
+                    )
+                    continue
+                if type_byte == f.OPCODE_FUNCTION_PRE_GA:
+                    raise self.fail("pre-release function format not supported")
+                if type_byte == f.OPCODE_SLOT_INFO:
+                    self.length()
+                    self.length()
+                    self.length()
+                    continue
+                key = self.string()
+                value = self.value(type_byte, key)
+                if value is None:
+                    result.empty_keys_skipped += 1
+                    if result.empty_keys_skipped <= 10:
+                        logger.warning(
+                            "%s: skipping empty key: %s",
+                            self.origin,
+                            key.decode("utf-8", "backslashreplace"),
+                        )
+                elif expire_ms != -1 and now_ms is not None and expire_ms < now_ms:
+                    result.keys_expired += 1
+                else:
+                    if db is not None:
+                        if not allow_duplicates and db.peek(key) is not None:
+                            raise self.fail(
+                                "RDB has duplicated key "
+                                f"'{key.decode('utf-8', 'backslashreplace')}' in DB {db_index}"
+                            )
+                        db.set(key, value, None if expire_ms == -1 else expire_ms)
+                    result.keys_loaded += 1
+                expire_ms = -1
+                since_yield += 1
+                if since_yield >= chunk_keys:
+                    since_yield = 0
+                    if mv is not None:
+                        crc = crc64(mv[crc_pos : self.pos], crc)
+                        crc_pos = self.pos
+                    yield self.pos
+            if version >= 5:
                 if mv is not None:
                     crc = crc64(mv[crc_pos : self.pos], crc)
-                    crc_pos = self.pos
-                yield self.pos
-        if version >= 5:
+                stored = int.from_bytes(self.read(8), "little")
+                if verify_checksum:
+                    if stored == 0:
+                        logger.warning(
+                            "RDB file was saved with checksum disabled: no check performed."
+                        )
+                    elif stored != crc:
+                        raise self.fail(f"wrong RDB checksum expected: ({crc:x}) got: ({stored:x})")
+                    else:
+                        result.checksum_verified = True
+        finally:
             if mv is not None:
-                crc = crc64(mv[crc_pos : self.pos], crc)
-            stored = int.from_bytes(self.read(8), "little")
-            if verify_checksum:
-                if stored == 0:
-                    logger.warning("RDB file was saved with checksum disabled: no check performed.")
-                elif stored != crc:
-                    raise self.fail(f"wrong RDB checksum expected: ({crc:x}) got: ({stored:x})")
-                else:
-                    result.checksum_verified = True
-        if mv is not None:
-            mv.release()
+                mv.release()
         result.end_offset = self.pos
         return result
 

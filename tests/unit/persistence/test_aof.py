@@ -87,7 +87,8 @@ def test_garbage_where_a_command_starts_is_a_format_error_with_offset() -> None:
     with pytest.raises(AOFFormatError) as e:
         list(iter_commands(data, 0, "x.aof"))
     assert e.value.offset == len(whole)
-    assert "x.aof" in str(e.value) and f"offset {len(whole)}" in str(e.value)
+    assert "x.aof" in str(e.value)
+    assert f"offset {len(whole)}" in str(e.value)
 
 
 def test_a_bulk_without_dollar_is_a_format_error() -> None:
@@ -108,7 +109,7 @@ def test_loading_runs_commands_and_counts_them() -> None:
 
 
 def test_a_transaction_runs_its_queued_commands_at_exec() -> None:
-    rec, result = _load(_cmds([b"MULTI"], SET_A, SET_B, [b"EXEC"], [b"DEL", b"a"]))
+    rec, _result = _load(_cmds([b"MULTI"], SET_A, SET_B, [b"EXEC"], [b"DEL", b"a"]))
     assert rec.seen == [SET_A, SET_B, [b"DEL", b"a"]]
 
 
@@ -184,7 +185,8 @@ def test_writer_tracks_appended_written_and_synced_offsets(tmp_path: Path) -> No
     writer.append(b"de")
     assert (writer.appended_offset, writer.written_offset, writer.synced_offset) == (5, 0, 0)
     writer.write_pending()
-    assert writer.written_offset == 5 and not writer.buf
+    assert writer.written_offset == 5
+    assert not writer.buf
     assert writer.fsync() == 5
     writer.close()
     again = AOFWriter.open(str(tmp_path / "x.aof"))
@@ -212,7 +214,8 @@ def test_manifest_round_trip_and_order() -> None:
     )
     parsed = parse_manifest(text.encode())
     assert parsed.to_text() == text
-    assert parsed.base is not None and parsed.base.type == BASE
+    assert parsed.base is not None
+    assert parsed.base.type == BASE
     assert [i.type for i in parsed.history] == [HISTORY, HISTORY]
     assert [i.seq for i in parsed.incrs] == [2]
     assert parsed.incrs[0].type == INCR
@@ -256,7 +259,8 @@ def test_manifest_is_replaced_atomically(tmp_path: Path) -> None:
     write_manifest(str(tmp_path), "appendonly.aof", m)
     assert not (tmp_path / "temp-appendonly.aof.manifest").exists()
     read = read_manifest(str(tmp_path), "appendonly.aof")
-    assert read is not None and read.to_text() == m.to_text()
+    assert read is not None
+    assert read.to_text() == m.to_text()
     assert read_manifest(str(tmp_path / "missing"), "appendonly.aof") is None
 
 
@@ -278,7 +282,9 @@ def _aof_dir(tmp_path: Path, incr: bytes) -> Path:
     return d / "appendonly.aof.manifest"
 
 
-def test_check_accepts_a_valid_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_accepts_a_valid_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     manifest = _aof_dir(tmp_path, _cmds(SET_A, SET_B))
     assert check(str(manifest)) == 0
     assert "All AOF files and manifest are valid" in capsys.readouterr().out

@@ -51,7 +51,8 @@ def test_crc64_matches_the_trailer_of_the_minimal_rdb() -> None:
 def test_lzf_round_trip() -> None:
     data = b"abcdefgh" * 100 + b"tail"
     packed = lzf_compress(data, len(data) - 4)
-    assert packed is not None and len(packed) < len(data)
+    assert packed is not None
+    assert len(packed) < len(data)
     assert lzf_decompress(packed, len(data)) == data
 
 

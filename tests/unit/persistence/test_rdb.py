@@ -80,9 +80,7 @@ def _sample_keyspace() -> Keyspace:
     db.set(b"hash", make_hash([b"f", b"v", b"g", b"12"], DEFAULT_LIMITS))
     db.set(
         b"zset",
-        make_zset(
-            [(b"a", 1.5), (b"b", float("inf")), (b"c", -3e10), (b"d", -0.0)], DEFAULT_LIMITS
-        ),
+        make_zset([(b"a", 1.5), (b"b", float("inf")), (b"c", -3e10), (b"d", -0.0)], DEFAULT_LIMITS),
     )
     db.set(b"volatile", b"v", NOW_MS + 60_000)
     db.set(b"dead", b"v", NOW_MS - 1)
@@ -326,7 +324,11 @@ def test_zset_with_a_nan_score_is_refused() -> None:
         (f.TYPE_HASH, rdb_len(2) + rdb_str(b"f") + rdb_str(b"1") + rdb_str(b"f") + rdb_str(b"2")),
         (
             f.TYPE_ZSET_2,
-            rdb_len(2) + rdb_str(b"m") + struct.pack("<d", 1) + rdb_str(b"m") + struct.pack("<d", 2),
+            rdb_len(2)
+            + rdb_str(b"m")
+            + struct.pack("<d", 1)
+            + rdb_str(b"m")
+            + struct.pack("<d", 2),
         ),
     ],
 )
