@@ -14,7 +14,7 @@ from tests.support import RealServer, start_real_redis
 NOW_FAR_MS = 4_102_444_800_000  # 2100-01-01, a deadline no test outlives
 
 
-def fill(r: redis.Redis) -> None:
+def fill(r: Any) -> None:
     """Every type at small and large sizes in several databases, so that a Redis 7 RDB holds
     int and LZF strings, listpack and quicklist lists (packed and plain nodes), intset and
     hashtable sets, listpack and hashtable hashes, listpack and skiplist sorted sets, and
@@ -53,7 +53,7 @@ def fill(r: redis.Redis) -> None:
     r.select(0)
 
 
-def read_value(r: redis.Redis, key: bytes, kind: bytes) -> Any:
+def read_value(r: Any, key: bytes, kind: bytes) -> Any:
     """A value read with its type's own commands (never DUMP)."""
     if kind == b"string":
         return r.get(key)
@@ -72,7 +72,7 @@ def contents(port: int, databases: int = 16) -> dict[tuple[int, bytes], Any]:
     """Everything a real Redis holds: (db, key) -> (type, value, has a deadline)."""
     out: dict[tuple[int, bytes], Any] = {}
     for db in range(databases):
-        r = redis.Redis(port=port, db=db, protocol=2)
+        r: Any = redis.Redis(port=port, db=db, protocol=2)
         try:
             for key in r.keys("*"):
                 kind = r.type(key)
@@ -86,10 +86,10 @@ def contents_via_dump(port: int, scratch: RealServer, databases: int = 16) -> di
     """What a Duocache holds, read with type-specific commands: strings directly, other types
     through DUMP into a scratch real Redis (this branch serves no container read commands)."""
     out: dict[tuple[int, bytes], Any] = {}
-    helper = redis.Redis(port=scratch.port, protocol=2)
+    helper: Any = redis.Redis(port=scratch.port, protocol=2)
     try:
         for db in range(databases):
-            r = redis.Redis(port=port, db=db, protocol=2)
+            r: Any = redis.Redis(port=port, db=db, protocol=2)
             try:
                 for key in r.keys("*"):
                     kind = r.type(key)
@@ -108,7 +108,7 @@ def contents_via_dump(port: int, scratch: RealServer, databases: int = 16) -> di
     return out
 
 
-def redis_with_data(tmp: Path, *args: str) -> tuple[RealServer, redis.Redis]:
+def redis_with_data(tmp: Path, *args: str) -> tuple[RealServer, Any]:
     server = start_real_redis(tmp, *args)
     client = redis.Redis(port=server.port, protocol=2)
     fill(client)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -169,9 +170,9 @@ def test_dump_restore_between_redis_and_duocache(
     target = start_real_redis(_dir(tmp_path / "target"))
     try:
         for db in range(16):
-            theirs = redis.Redis(port=redis_server.port, db=db, protocol=2)
-            ours = redis.Redis(port=duo.port, db=db, protocol=2)
-            back = redis.Redis(port=target.port, db=db, protocol=2)
+            theirs: Any = redis.Redis(port=redis_server.port, db=db, protocol=2)
+            ours: Any = redis.Redis(port=duo.port, db=db, protocol=2)
+            back: Any = redis.Redis(port=target.port, db=db, protocol=2)
             for key in theirs.keys("*"):
                 ttl = max(theirs.pttl(key), 0)
                 ours.restore(key, ttl, theirs.dump(key))
@@ -189,15 +190,15 @@ def test_dump_restore_between_redis_and_duocache(
 # --- AOF ---
 
 
-def _wait_redis_rewrite(r: redis.Redis) -> None:
+def _wait_redis_rewrite(r: Any) -> None:
     def done() -> bool:
         info = r.info("persistence")
-        return info["aof_rewrite_in_progress"] == 0 and info["aof_rewrite_scheduled"] == 0
+        return bool(info["aof_rewrite_in_progress"] == 0 and info["aof_rewrite_scheduled"] == 0)
 
     wait_until(done, timeout_s=10)
 
 
-def _string_workload(r: redis.Redis, transaction: bool) -> None:
+def _string_workload(r: Any, transaction: bool) -> None:
     """Writes Duocache replays on this branch: strings and keyspace commands, several dbs,
     and (sent to a real Redis only: this branch has no MULTI) a transaction."""
     r.set("w:a", "1")
