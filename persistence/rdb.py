@@ -434,6 +434,15 @@ class RDBLoader:
 
     def string(self) -> bytes:
         """rdbGenericLoadStringObject: plain, integer-encoded or LZF-compressed."""
+        pos = self.pos
+        if pos < self.size:
+            b = self.data[pos]
+            if b < 64:  # the common case: a plain string shorter than 64 bytes
+                end = pos + 1 + b
+                if end > self.size:
+                    raise self.fail("unexpected end of file")
+                self.pos = end
+                return bytes(self.data[pos + 1 : end])
         n, encoded = self.length_or_encoding()
         if not encoded:
             pos = self.pos
@@ -640,11 +649,48 @@ class RDBLoader:
         since_yield = 0
         crc = 0
         crc_pos = self.start
+        # Into an empty keyspace duplicates are found by counting at the end (cheaper).
+        fresh = keyspace is not None and not any(db.size() for db in keyspace.dbs)
+        check_duplicates = not allow_duplicates and not fresh
         mv = memoryview(self.data) if verify_checksum else None
         try:
             unpack_q = _Q.unpack
             while True:
                 type_byte = self.byte()
+                if type_byte < f.OPCODE_SLOT_INFO:  # a key: the common case first
+                    key = self.string()
+                    if type_byte == f.TYPE_STRING:
+                        value: Any = self.string()
+                    else:
+                        value = self.value(type_byte, key)
+                    if value is None:
+                        result.empty_keys_skipped += 1
+                        if result.empty_keys_skipped <= 10:
+                            logger.warning(
+                                "%s: skipping empty key: %s",
+                                self.origin,
+                                key.decode("utf-8", "backslashreplace"),
+                            )
+                    elif expire_ms != -1 and now_ms is not None and expire_ms < now_ms:
+                        result.keys_expired += 1
+                    else:
+                        if db is not None:
+                            if check_duplicates and db.peek(key) is not None:
+                                raise self.fail(
+                                    "RDB has duplicated key "
+                                    f"'{key.decode('utf-8', 'backslashreplace')}' in DB {db_index}"
+                                )
+                            db.set(key, value, None if expire_ms == -1 else expire_ms)
+                        result.keys_loaded += 1
+                    expire_ms = -1
+                    since_yield += 1
+                    if since_yield >= chunk_keys:
+                        since_yield = 0
+                        if mv is not None:
+                            crc = crc64(mv[crc_pos : self.pos], crc)
+                            crc_pos = self.pos
+                        yield self.pos
+                    continue
                 if type_byte == f.OPCODE_EXPIRETIME_MS:
                     expire_ms = unpack_q(self.read(8))[0]
                     continue
@@ -704,35 +750,7 @@ class RDBLoader:
                     self.length()
                     self.length()
                     continue
-                key = self.string()
-                value = self.value(type_byte, key)
-                if value is None:
-                    result.empty_keys_skipped += 1
-                    if result.empty_keys_skipped <= 10:
-                        logger.warning(
-                            "%s: skipping empty key: %s",
-                            self.origin,
-                            key.decode("utf-8", "backslashreplace"),
-                        )
-                elif expire_ms != -1 and now_ms is not None and expire_ms < now_ms:
-                    result.keys_expired += 1
-                else:
-                    if db is not None:
-                        if not allow_duplicates and db.peek(key) is not None:
-                            raise self.fail(
-                                "RDB has duplicated key "
-                                f"'{key.decode('utf-8', 'backslashreplace')}' in DB {db_index}"
-                            )
-                        db.set(key, value, None if expire_ms == -1 else expire_ms)
-                    result.keys_loaded += 1
-                expire_ms = -1
-                since_yield += 1
-                if since_yield >= chunk_keys:
-                    since_yield = 0
-                    if mv is not None:
-                        crc = crc64(mv[crc_pos : self.pos], crc)
-                        crc_pos = self.pos
-                    yield self.pos
+                raise self.fail(f"unknown opcode {type_byte}")
             if version >= 5:
                 if mv is not None:
                     crc = crc64(mv[crc_pos : self.pos], crc)
@@ -749,6 +767,10 @@ class RDBLoader:
         finally:
             if mv is not None:
                 mv.release()
+        if fresh and not allow_duplicates and keyspace is not None:
+            stored = sum(db.size() for db in keyspace.dbs)
+            if stored != result.keys_loaded:
+                raise self.fail(f"RDB has {result.keys_loaded - stored} duplicated keys")
         result.end_offset = self.pos
         return result
 

@@ -171,6 +171,7 @@ class Durability:
         # --- children ---
         self.child: ChildJob | None = None
         self._finished_job: ChildJob | None = None
+        self.latest_fork_usec = 0  # INFO stats latest_fork_usec
         self._poll_handle: asyncio.TimerHandle | None = None
         # --- RDB ---
         self.bgsave_scheduled = False
@@ -347,7 +348,9 @@ class Durability:
         if job is None:
             self.lastbgsave_ok = False
             return False
-        logger.info("Background saving started by pid %d", job.pid)
+        logger.info(
+            "Background saving started by pid %d (fork took %d us)", job.pid, self.latest_fork_usec
+        )
         return True
 
     def _bgsave_done(self, ok: bool, by_signal: int | None) -> None:
@@ -378,6 +381,7 @@ class Durability:
         """Fork a child that runs `work` and exits 0 (or 1 if it raised)."""
         read_fd, write_fd = os.pipe()
         gc.freeze()
+        fork_started = time.perf_counter_ns()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -401,6 +405,7 @@ class Durability:
                     logger.exception("background %s child failed", kind)
             finally:
                 os._exit(code)
+        self.latest_fork_usec = (time.perf_counter_ns() - fork_started) // 1000
         gc.unfreeze()
         os.close(write_fd)
         os.set_blocking(read_fd, False)

@@ -198,8 +198,12 @@ def test_duplicated_keys_are_refused_unless_allowed() -> None:
     body = b"\xfe\x00" + b"\x00" + rdb_str(b"k") + rdb_str(b"1")
     body += b"\x00" + rdb_str(b"k") + rdb_str(b"2")
     data = rdb_file(body)
-    with pytest.raises(RDBFormatError, match="duplicated key 'k'"):
+    with pytest.raises(RDBFormatError, match="1 duplicated keys"):
         load_rdb(data, Keyspace())
+    not_empty = Keyspace()
+    not_empty.dbs[1].set(b"other", b"x")
+    with pytest.raises(RDBFormatError, match="duplicated key 'k' in DB 0"):
+        load_rdb(data, not_empty)
     ks = Keyspace()
     run_to_end(RDBLoader(data).load(ks, allow_duplicates=True))
     assert ks.dbs[0].peek(b"k") == b"2"
