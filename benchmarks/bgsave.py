@@ -246,9 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         proc, _ = _start_duocache(directory, port)
         print(f"filling {args.keys} keys ...")
-        print(
-            f"  filled in {fill(port, args.keys):.1f} s; parent RSS {rss_bytes(proc.pid) / 2**20:.0f} MB"
-        )
+        filled_s = fill(port, args.keys)
+        print(f"  filled in {filled_s:.1f} s; parent RSS {rss_bytes(proc.pid) / 2**20:.0f} MB")
         idle = idle_latency(port, args.keys, args.seconds)
         print(
             f"GET while idle:   p50 {idle['p50_ms']:.3f} ms  p99 {idle['p99_ms']:.3f} ms  "
