@@ -410,3 +410,45 @@ async def test_bgrewriteaof_rotates_the_incr_file_and_drops_history(in_tmp: Path
         "appendonly.aof.manifest",
     ]
     durability.on_shutdown()
+
+
+# --- memcached metadata in snapshots and the AOF ---
+
+
+def test_memcached_metadata_travels_in_the_rdb_aux_field(in_tmp: Path) -> None:
+    run = _runner()
+    run("SET", "item", "value")
+    durability = durability_of(run.app)
+    durability.mcmeta_export = lambda: {b"item": (42, 1001)}
+    assert run("SAVE") is OK
+    result = load_rdb((in_tmp / "dump.rdb").read_bytes(), Keyspace())
+    assert b"duocache-mcmeta" in result.aux
+    received: list[dict[bytes, tuple[int, int]]] = []
+    durability.mcmeta_import = received.append
+    assert run("DEBUG", "RELOAD", "NOSAVE") is OK
+    assert received == [{b"item": (42, 1001)}]
+
+
+def test_without_metadata_no_aux_field_is_written(in_tmp: Path) -> None:
+    run = _runner()
+    run("SET", "k", "v")
+    assert run("SAVE") is OK
+    result = load_rdb((in_tmp / "dump.rdb").read_bytes(), Keyspace())
+    assert b"duocache-mcmeta" not in result.aux
+
+
+async def test_aof_metadata_effects_are_applied_on_load(in_tmp: Path) -> None:
+    run, durability = _aof_runner("always")
+    run.app.config.set("appendonly", ["yes"])
+    await _until(lambda: durability.aof_state == "on")
+    run("SET", "item", "v")
+    run.app.propagate(0, [b"PUBLISH", b"__duocache:mcmeta", b"item", b"7", b"99"])
+    durability.on_shutdown()
+    again = _runner(("appendonly", ["yes"]))
+    restored = durability_of(again.app)
+    applied: list[tuple[bytes, int, int]] = []
+    restored.mcmeta_apply = lambda key, flags, cas: applied.append((key, flags, cas))
+    assert await restored.load_at_startup()
+    assert again("GET", "item") == b"v"
+    assert applied == [(b"item", 7, 99)]
+    restored.on_shutdown()
