@@ -82,8 +82,8 @@ def replconf_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
             if capa in (b"eof", b"psync2"):
                 state["capa"].add(capa)  # type: ignore[attr-defined]
         elif option == b"ack":
-            # Only replicas send ACKs, and they get no reply.
-            return NO_REPLY if ctx.is_replica else OK
+            # Replicas send ACKs; nobody gets a reply to one (replconfCommand returns early).
+            return NO_REPLY
         elif option == b"getack":
             return NO_REPLY
         elif option == b"rdb-only":

@@ -452,3 +452,21 @@ async def test_aof_metadata_effects_are_applied_on_load(in_tmp: Path) -> None:
     assert again("GET", "item") == b"v"
     assert applied == [(b"item", 7, 99)]
     restored.on_shutdown()
+
+
+async def test_automatic_rewrite_on_growth(in_tmp: Path) -> None:
+    run, durability = _aof_runner("everysec")
+    run.app.config.set("auto-aof-rewrite-min-size", ["1000"])
+    run.app.config.set("auto-aof-rewrite-percentage", ["100"])
+    run.app.config.set("appendonly", ["yes"])
+    await _until(lambda: durability.aof_state == "on")
+    rewrites = durability.aof_rewrites
+    durability.cron()
+    assert durability.aof_rewrites == rewrites  # no growth yet
+    for i in range(100):
+        run("SET", f"key{i}", "x" * 50)
+    durability.cron()
+    assert durability.aof_rewrites == rewrites + 1
+    await _until(lambda: durability.child is None)
+    assert durability.aof_lastbgrewrite_ok
+    durability.on_shutdown()
