@@ -13,7 +13,7 @@ import os
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from protocol.resp import SimpleString, encode_command
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FeedSubscriber = Callable[[bytes], None]
+
+# Awaited by serve() once the listeners are up and before the ready line: loading the dataset
+# while connected clients get -LOADING. A False result stops the server with exit code 1.
+LOADERS: list[Callable[[App], Awaitable[bool]]] = []
 
 REDIS_VERSION = "7.0.15"
 
@@ -96,6 +100,10 @@ class App:
         self.is_replica = False
         self.replica_read_only = True
         self.loading = False
+        # Set by persistence while the AOF is on: called with (transport, replies, close after)
+        # before a batch's replies are written; True means it holds them until their writes
+        # are durable (appendfsync always) and writes them itself (server/durability.py).
+        self.reply_gate: Callable[[asyncio.Transport, bytes, bool], bool] | None = None
         # Keyspace notifications: the set of class letters enabled.
         self.notify_classes = ""
         # Encoding limits, read by every write to a small hash or set (OBJECT ENCODING).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +20,8 @@ from server.loop import loop_factory
 logger = logging.getLogger(__name__)
 
 USAGE = """Usage: duocache [/path/to/duocache.conf] [--directive value ...]
+       duocache backup --host H --port P [--user U] [--password X] FILE
+       duocache restore FILE [--dir D] [--dbfilename F]
        duocache --version
        duocache -h | --help
 
@@ -27,6 +30,10 @@ Examples:
        duocache --port 7000 --memcache-port 0     (RESP only, on 7000)
        duocache /etc/duocache.conf --loglevel verbose
        duocache --replicaof 127.0.0.1 6379
+       duocache backup --host 10.0.0.5 --port 6379 nightly.rdb
+                                                  (a snapshot of a running server, over SYNC)
+       duocache restore nightly.rdb --dir /var/lib/duocache
+                                                  (validate it, install it as dump.rdb)
 """
 
 
@@ -70,9 +77,70 @@ def _configure_logging(config: Config) -> None:
     root.setLevel(level)
 
 
+def _tool(args: list[str]) -> int:
+    """`duocache backup ...` and `duocache restore ...`."""
+    import argparse
+
+    from persistence.backup import (
+        BackupError,
+        ProgressLine,
+        fetch_snapshot,
+        install_snapshot,
+    )
+
+    parser = argparse.ArgumentParser(prog="duocache")
+    sub = parser.add_subparsers(dest="tool", required=True)
+    backup = sub.add_parser("backup", help="write a snapshot of a running server to FILE")
+    backup.add_argument("--host", default="127.0.0.1")
+    backup.add_argument("--port", type=int, default=6379)
+    backup.add_argument("--user", default=None)
+    backup.add_argument("--password", default=None)
+    backup.add_argument("--timeout", type=float, default=60.0)
+    backup.add_argument("--progress-step", type=int, default=10, help="percent between lines")
+    backup.add_argument("file")
+    restore = sub.add_parser("restore", help="validate an RDB file and install it in a data dir")
+    restore.add_argument("file")
+    restore.add_argument("--dir", default=".")
+    restore.add_argument("--dbfilename", default="dump.rdb")
+    restore.add_argument("--progress-step", type=int, default=10, help="percent between lines")
+    options = parser.parse_args(args)
+    try:
+        if options.tool == "backup":
+            size = fetch_snapshot(
+                options.host,
+                options.port,
+                options.file,
+                password=options.password,
+                user=options.user,
+                timeout_s=options.timeout,
+                progress=ProgressLine("backup", options.progress_step),
+            )
+            sys.stdout.write(f"Backup of {options.host}:{options.port} written to {options.file}")
+            sys.stdout.write(f" ({size} bytes)\n")
+        else:
+            summary = install_snapshot(
+                options.file,
+                options.dir,
+                options.dbfilename,
+                progress=ProgressLine("restore", options.progress_step),
+            )
+            target = os.path.join(options.dir, options.dbfilename)
+            sys.stdout.write(
+                f"Installed {options.file} as {target}: RDB version {summary.version}, "
+                f"{summary.keys} keys, written by Redis {summary.redis_ver or 'unknown'}. "
+                "Start the server with this directory to load it.\n"
+            )
+    except (BackupError, OSError) as e:
+        sys.stderr.write(f"duocache {options.tool}: {e}\n")
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m server` and the `duocache` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("backup", "restore"):
+        return _tool(args)
     if args and args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0

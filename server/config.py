@@ -426,6 +426,10 @@ PARAMS: Final[list[Param]] = [
     P("memcache-enable-shutdown", "bool", "no", immutable=True),
     P("cluster-mode", "enum", "no", choices=("no", "emulated"), immutable=True),
     P("loop", "enum", "auto", choices=("auto", "uvloop", "asyncio"), immutable=True),
+    # scheduled backups (server/durability.py)
+    P("backup-interval-seconds", "int", "0", minimum=0, maximum=_INT_MAX),
+    P("backup-retention", "int", "7", minimum=1, maximum=_INT_MAX),
+    P("backup-dir", "string", "backups"),
 ]
 
 BY_NAME: Final[dict[str, Param]] = {}

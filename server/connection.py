@@ -109,6 +109,7 @@ class RESPConnection(asyncio.Protocol):
         if sock is not None:
             ctx.fd = sock.fileno()
         ctx.unblocked = self._unblocked
+        ctx.transport = transport
         self.ctx = ctx
         self.parser.require_auth = not ctx.authenticated
         logger.debug("%s - connected", ctx.addr)
@@ -218,12 +219,18 @@ class RESPConnection(asyncio.Protocol):
             ctx.close_after_reply = True
         finally:
             self._batch = None
+        gate = app.reply_gate
         if out:
             payload = out[0] if len(out) == 1 else b"".join(out)
             app.net_output_bytes += len(payload)
+            # appendfsync always: the gate may hold the replies until their writes are durable.
+            if gate is not None and gate(transport, payload, ctx.close_after_reply):
+                return
             transport.write(payload)
             if ctx.subscribed or ctx.is_replica or app.obuf_normal_limited:
                 self.enforce_output_limit()
+        elif ctx.close_after_reply and gate is not None and gate(transport, b"", True):
+            return
         if ctx.close_after_reply:
             transport.close()
 
@@ -238,7 +245,10 @@ class RESPConnection(asyncio.Protocol):
         if ctx.reply_mode is REPLY_ON:
             payload = encode_reply(reply, ctx.resp3)
             self.app.net_output_bytes += len(payload)
-            transport.write(payload)
+            # A served pop wrote to the keyspace: under appendfsync always it waits too.
+            gate = self.app.reply_gate
+            if gate is None or not gate(transport, payload, ctx.close_after_reply):
+                transport.write(payload)
         elif ctx.reply_mode is REPLY_SKIP:
             ctx.reply_mode = REPLY_ON
         if ctx.close_after_reply:

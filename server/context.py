@@ -80,6 +80,7 @@ class CommandContext:
         "resp3",
         "rewritten",
         "subscribed",
+        "transport",
         "unblocked",
         "user",
         "watched",
@@ -129,6 +130,8 @@ class CommandContext:
         # Set by the connection: deliver a parked command's reply and resume the client's
         # pipeline. None (no connection to resume) means the client never blocks.
         self.unblocked: Callable[[Any], None] | None = None
+        # Set by the connection: its transport, for raw transfers (SYNC sends an RDB).
+        self.transport: Any = None
 
     def begin_command(self, spec: CommandSpec) -> None:
         """Reset the per-command fields."""

@@ -180,6 +180,30 @@ ERR_LFU_SELECTED: Final = (
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
 ERR_SLOWLOG_COUNT: Final = "ERR count should be greater than or equal to -1"
+# --- persistence (rdb.c, aof.c, cluster.c DUMP/RESTORE, debug.c, replication.c SYNC) ---
+ERR_PLAIN: Final = "ERR"  # shared.err: a save that failed
+ERR_BGSAVE_IN_PROGRESS: Final = "ERR Background save already in progress"
+ERR_BGSAVE_CHILD_ACTIVE: Final = (
+    "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE "
+    "in order to schedule a BGSAVE whenever possible."
+)
+ERR_BGREWRITEAOF_IN_PROGRESS: Final = (
+    "ERR Background append only file rewriting already in progress"
+)
+ERR_BGREWRITEAOF_FAILED: Final = (
+    "ERR Can't execute an AOF background rewriting. Please check the server logs for more "
+    "information."
+)
+ERR_DUMP_PAYLOAD: Final = "ERR DUMP payload version or checksum are wrong"
+ERR_BAD_DATA_FORMAT: Final = "ERR Bad data format"
+ERR_BUSYKEY: Final = "BUSYKEY Target key name already exists."
+ERR_INVALID_TTL: Final = "ERR Invalid TTL value, must be >= 0"
+ERR_INVALID_IDLETIME: Final = "ERR Invalid IDLETIME value, must be >= 0"
+ERR_INVALID_FREQ: Final = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+ERR_DEBUG_RELOAD_OPTIONS: Final = (
+    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+)
+ERR_DEBUG_RELOAD_LOAD: Final = "ERR Error trying to load the RDB dump"
 ERR_DEBUG_DISABLED: Final = (
     'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", '
     "you can run it from a local connection, otherwise you need to set this option in the "
@@ -201,6 +225,14 @@ ERR_UNBLOCKED_BY_CLIENT: Final = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 ERR_UNBLOCKED_ROLE_CHANGE: Final = (
     "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
 )
+ERR_REPLCONF_OPTION: Final = "ERR Unrecognized REPLCONF option: %s"
+ERR_REPLCONF_IP_TOO_LONG: Final = (
+    "ERR REPLCONF ip-address provided by replica instance is too long: %d bytes"
+)
+ERR_RANGE_0_1: Final = "ERR value is out of range, value must between 0 and 1"
+ERR_REPLCONF_FILTER_MISSING: Final = "ERR Missing rdb-filter-only values"
+ERR_REPLCONF_FILTER: Final = "ERR Unsupported rdb-filter-only option: %s"
+ERR_SYNC_PENDING_OUTPUT: Final = "ERR SYNC and PSYNC are invalid with pending output"
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,

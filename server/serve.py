@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from server.app import App
+from server.app import LOADERS, App
 from server.config import Config
 from server.connection import RESPConnection
 
@@ -87,6 +87,12 @@ async def serve(config: Config) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal, signum)
+
+    for load in LOADERS:
+        if not await load(app):
+            for server in app.servers:
+                server.close()
+            return 1
 
     app.start_cron()
     parts = [f"{name}={host}:{port}" for name, (host, port) in app.bound.items()]

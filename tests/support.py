@@ -192,6 +192,9 @@ def start_duocache(
     except Exception:
         proc.kill()
         proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
         log = data_dir / "duocache.log"
         detail = log.read_text(errors="replace") if log.exists() else ""
         raise RuntimeError(f"duocache failed to start: {detail}") from None

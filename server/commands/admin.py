@@ -15,6 +15,7 @@ from typing import Any
 from protocol.numbers import parse_float
 from protocol.resp import OK, RespError, SimpleString, Verbatim
 from server.commands.args import int_arg
+from server.commands.persistence import debug_reload
 from server.commands.table import Flag, Reply, command, container
 from server.config import ConfigSetError
 from server.context import NO_REPLY, CommandContext
@@ -507,10 +508,15 @@ def debug_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     sub = argv[1].upper()
     n = len(argv)
     app = ctx.app
+    if sub == b"RELOAD":
+        return debug_reload(ctx, argv[2:])
     if sub == b"HELP" and n == 2:
         return help_reply(
             argv,
             [
+                "RELOAD [option ...]",
+                "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH,",
+                "    NOSAVE.",
                 "ERROR <string>",
                 "    Return a Redis protocol error with <string> as message. Useful for clients",
                 "    unit tests to simulate Redis errors.",

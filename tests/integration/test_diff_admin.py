@@ -12,8 +12,17 @@ pytestmark = pytest.mark.integration
 # Values that legitimately differ between the two processes (how each was started).
 _STARTUP_DIFFERENT = {"port", "dir", "bind", "save", "logfile", "enable-debug-command"}
 # Duocache's own directives, absent from Redis.
-_OURS = {"memcache-port", "memcache-max-item-size", "memcache-enable-shutdown", "cluster-mode"}
-_OURS.add("loop")
+# Duocache's own directives (memcached listener, event loop, scheduled backups).
+_OURS = {
+    "memcache-port",
+    "memcache-max-item-size",
+    "memcache-enable-shutdown",
+    "cluster-mode",
+    "loop",
+    "backup-interval-seconds",
+    "backup-retention",
+    "backup-dir",
+}
 
 
 def _parse(raw: bytes) -> object:
