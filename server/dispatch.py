@@ -31,6 +31,7 @@ from server.errors import (
     err_unknown_subcommand,
     storage_error_text,
 )
+from server.memcache_meta import intercept as intercept_memcache_meta
 from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ def resolve(argv: list[bytes]) -> CommandSpec | str:
 
 def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """Run one command for a client and return its reply value."""
+    if (ctx.is_primary_link or ctx.app.loading) and intercept_memcache_meta(ctx, argv):
+        # memcached flags/CAS travelling as PUBLISH __duocache:mcmeta (server/memcache_meta.py).
+        return 0
     spec = COMMANDS.get(argv[0])
     if (
         spec is None

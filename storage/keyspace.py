@@ -28,6 +28,7 @@ from typing import Any, Final, TypeVar
 
 from storage.clock import Clock, SystemClock
 from storage.errors import WrongTypeError
+from storage.item_tables import ItemTables
 
 NUM_SLOTS: Final = 16384
 SHARD_BITS: Final = 10
@@ -64,7 +65,7 @@ class Database:
     by their callers; `modified(key)` tells the keyspace a key changed (WATCH, memcached CAS).
     """
 
-    __slots__ = ("data", "expires", "index", "keyspace", "watched")
+    __slots__ = ("data", "expires", "index", "keyspace", "mc", "watched")
 
     def __init__(self, keyspace: Keyspace, index: int) -> None:
         self.keyspace = keyspace
@@ -73,6 +74,8 @@ class Database:
         self.expires: list[dict[bytes, int]] = [{} for _ in range(NUM_SHARDS)]
         # key -> the watchers (opaque to storage) that must learn of a change.
         self.watched: dict[bytes, set[Any]] = {}
+        # memcached item metadata (flags, CAS...), created on first use (item_tables.py).
+        self.mc: ItemTables | None = None
 
     # --- reads ---
 
@@ -196,6 +199,7 @@ class Database:
                     self.modified(key)
         self.data = [{} for _ in range(NUM_SHARDS)]
         self.expires = [{} for _ in range(NUM_SHARDS)]
+        self.mc = None
         return removed
 
     # --- whole-database views ---
@@ -313,6 +317,7 @@ class Keyspace:
         da, db = self.dbs[a], self.dbs[b]
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
+        da.mc, db.mc = db.mc, da.mc
 
     def active_expire_cycle(self, budget_s: float) -> int:
         """Reclaim expired keys, shard by shard round robin, for at most `budget_s` seconds.
