@@ -78,9 +78,6 @@ def resolve(argv: list[bytes]) -> CommandSpec | str:
 
 def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """Run one command for a client and return its reply value."""
-    if (ctx.is_primary_link or ctx.app.loading) and intercept_memcache_meta(ctx, argv):
-        # memcached flags/CAS travelling as PUBLISH __duocache:mcmeta (server/memcache_meta.py).
-        return 0
     spec = COMMANDS.get(argv[0])
     if (
         spec is None
@@ -90,6 +87,8 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     ):
         resolved = resolve(argv)
         if type(resolved) is str:
+            if (ctx.is_primary_link or ctx.app.loading) and intercept_memcache_meta(ctx, argv):
+                return 0  # a memcached metadata effect where PUBLISH is not registered
             return _reject(ctx, None, resolved)
         spec = resolved  # type: ignore[assignment]
     assert spec is not None
@@ -126,6 +125,9 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
     ctx.begin_command(spec)
     if app.monitors:
         app.feed_monitors(ctx, argv)
+    if (ctx.is_primary_link or app.loading) and intercept_memcache_meta(ctx, argv):
+        # memcached flags and CAS travel as PUBLISH __duocache:mcmeta (server/memcache_meta.py).
+        return 0
     started = time.perf_counter_ns()
     try:
         reply = spec.handler(ctx, argv)

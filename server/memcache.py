@@ -58,6 +58,8 @@ from protocol.memcache import (
     STORED,
     TOUCHED,
     Command,
+    ErrorReply,
+    MemcacheRequest,
     Meta,
     Retrieval,
     Storage,
@@ -1326,6 +1328,18 @@ VERBS: Final[dict[bytes, Verb]] = {
 }
 
 
-def execute(ctx: MemcacheContext, request: Any) -> None:
-    """Run one parsed request; its reply (if any) is appended to `ctx.out`."""
-    VERBS[request.command](ctx, request)
+def execute(ctx: MemcacheContext, request: MemcacheRequest) -> bool:
+    """Run one parsed request, appending its reply (if any) to `ctx.out`.
+
+    Returns:
+        False when the connection must close once the replies are written.
+    """
+    verb = VERBS.get(request.command)
+    if verb is not None:
+        verb(ctx, request)
+        return not ctx.close_after_write
+    if type(request) is ErrorReply:
+        if not request.noreply:
+            ctx.out.append(request.line + CRLF)
+        return True
+    return False  # Close: line too long, an HTTP request

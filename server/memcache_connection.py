@@ -24,9 +24,9 @@ import time
 from collections import deque
 from typing import Final, cast
 
-from protocol.memcache import CRLF, MemcacheParser
+from protocol.memcache import Close, MemcacheParser
 from server.app import App
-from server.memcache import VERBS, MemcacheContext, MemcacheService, service_for
+from server.memcache import MemcacheContext, MemcacheService, execute, service_for
 from server.serve import EXTRA_LISTENERS, ProtocolFactory
 
 logger = logging.getLogger(__name__)
@@ -147,23 +147,14 @@ class MemcacheConnection(asyncio.Protocol):
         ctx.state = "conn_parse_cmd"
         close = False
         ran = False
-        verbs = VERBS
         while True:
             request = parser.next_request()
             if request is None:
                 break
             ran = True
-            verb = verbs.get(request.command)
-            if verb is not None:
-                verb(ctx, request)
-                if ctx.close_after_write:
-                    close = True
-                    break
-            elif request.command == b"error":
-                if not request.noreply:  # type: ignore[union-attr]
-                    out.append(request.line + CRLF)  # type: ignore[union-attr]
-            else:
-                logger.debug("%s - closing: %s", ctx.addr, request.reason)  # type: ignore[union-attr]
+            if not execute(ctx, request):
+                if isinstance(request, Close):
+                    logger.debug("%s - closing: %s", ctx.addr, request.reason)
                 close = True
                 break
             if len(out) >= FLUSH_ENTRIES:
