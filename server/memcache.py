@@ -1216,7 +1216,7 @@ def mc_ma(ctx: MemcacheContext, req: Meta) -> None:
         return
     now = db.keyspace.clock.now_ms()
     parts = [b"VA %d" % len(number) if f.value else b"HD"]
-    deadline: int | None = None  # a TTL the flags set on the linked item
+    deadline: int | None = None  # a TTL the flags gave the item memcached holds
     error = False
     for token in req.tokens:
         head = token[0]
@@ -1226,10 +1226,7 @@ def mc_ma(ctx: MemcacheContext, req: Meta) -> None:
             current = deadline if deadline is not None else (db.get_expire(key) or _NEVER)
             parts.append(b" t%d" % _ttl_s(None if current == _NEVER else current, now))
         elif head == 84:  # T
-            # memcached sets the TTL on the item it holds: after a number grew that is the
-            # old, replaced item, so the stored one keeps its TTL.
-            if not grew:
-                deadline = _deadline(f.exptime, now)
+            deadline = _deadline(f.exptime, now)
         elif head == 78:  # N
             if created:
                 deadline = _deadline(f.autoviv_exptime, now)
@@ -1240,7 +1237,9 @@ def mc_ma(ctx: MemcacheContext, req: Meta) -> None:
             parts.append(b" " + token)
         elif head == 107:  # k
             parts.append(_key_token(key, f.key_binary))
-    if deadline is not None and db.peek(key) is not None:
+    # memcached sets the TTL on the item it holds: after a number grew, that is the old,
+    # replaced item, so the reply shows the new TTL and the stored item keeps its own.
+    if deadline is not None and not grew and db.peek(key) is not None:
         _set_deadline(ctx, key, deadline)
     if error:
         out.append(ERR_OPAQUE_TOO_LONG)

@@ -136,9 +136,13 @@ class RawMemcache:
         return data
 
     def read_until_closed(self) -> bytes:
+        """Everything until the server closes; a reset (unread input at close) is a close."""
         data = b""
-        while chunk := self.sock.recv(1 << 20):
-            data += chunk
+        try:
+            while chunk := self.sock.recv(1 << 20):
+                data += chunk
+        except ConnectionResetError:
+            pass
         return data + b"<closed>"
 
 
