@@ -462,7 +462,9 @@ SETTINGS_DIFFERENT = {
     b"binding_protocol",
     b"hash_algorithm",
 }
-ITEMS_EXACT = [b"items:%d:%b" % (c, n) for c in (1, 4, 12, 19) for n in (b"number", b"mem_requested")]
+ITEMS_EXACT = [
+    b"items:%d:%b" % (c, n) for c in (1, 4, 12, 19) for n in (b"number", b"mem_requested")
+]
 SLABS_EXACT = [
     b"%d:%b" % (c, n)
     for c in (1, 4, 12, 19)
