@@ -107,6 +107,8 @@ def _c_scan(token: bytes) -> tuple[bool, int] | None:
 
 def c_strtoull(token: bytes) -> int | None:
     """safe_strtoull: an unsigned 64-bit value, or None where memcached rejects the token."""
+    if len(token) < 10 and token.isdigit():
+        return int(token)  # the common case, with nothing to truncate or refuse
     scanned = _c_scan(token)
     if scanned is None:
         return None
@@ -122,12 +124,16 @@ def c_strtoull(token: bytes) -> int | None:
 
 def c_strtoul(token: bytes) -> int | None:
     """safe_strtoul into a uint32_t: parsed as 64 bits, then truncated to 32."""
+    if len(token) < 10 and token.isdigit():
+        return int(token)
     value = c_strtoull(token)
     return None if value is None else value & 0xFFFFFFFF
 
 
 def c_strtol(token: bytes) -> int | None:
     """safe_strtol into an int32_t: parsed as a 64-bit long, then truncated to 32 bits."""
+    if len(token) < 10 and token.isdigit():
+        return int(token)
     scanned = _c_scan(token)
     if scanned is None:
         return None
@@ -388,7 +394,16 @@ class MemcacheParser:
         while True:
             state = self._state
             if state == _LINE:
-                return self._next_line()
+                # Fast path: a whole line of ordinary length is in the buffer.
+                buf = self._buf
+                pos = self._pos
+                end = buf.find(b"\n", pos)
+                if end < 0 or end - pos >= READ_BUFFER_BYTES:
+                    return self._next_line()
+                self._pos = end + 1
+                if end - pos > 1 and buf[end - 1] == 13:
+                    return self._parse_line(buf[pos : end - 1])
+                return self._parse_line(buf[pos:end])
             if state == _DATA:
                 return self._next_data()
             if state == _SWALLOW:
@@ -501,12 +516,15 @@ class MemcacheParser:
     # --- command lines (process_command_ascii) ---
 
     def _parse_line(self, line: bytes) -> MemcacheRequest | None:
-        nul = line.find(b"\0")
-        if nul >= 0:
-            line = line[:nul]  # memcached tokenizes a C string
-        tokens, ntokens = tokenize(line)
-        if not tokens or len(tokens[0]) < 2:
+        if b"\0" in line:
+            line = line[: line.index(b"\0")]  # memcached tokenizes a C string
+        tokens = line.split(b" ")
+        if b"" in tokens:
+            tokens = [t for t in tokens if t]
+        count = len(tokens)
+        if not count or len(tokens[0]) < 2:
             return ErrorReply(ERROR)
+        ntokens = count + 1 if count < MAX_TOKENS - 1 else MAX_TOKENS
         command = tokens[0]
         handler = _DISPATCH.get(command)
         if handler is not None:
@@ -520,6 +538,11 @@ class MemcacheParser:
         if tokens[ntokens - 2].startswith(b"HTTP/"):
             return self._close("HTTP request")
         return ErrorReply(ERROR)
+
+    def _get(self, command: bytes, tokens: list[bytes], ntokens: int) -> MemcacheRequest | None:
+        if ntokens < 3:
+            return ErrorReply(ERROR)
+        return Retrieval(command, tokens[1:])
 
     def _retrieval(
         self, command: bytes, tokens: list[bytes], ntokens: int
@@ -537,15 +560,26 @@ class MemcacheParser:
 
     def _storage(self, command: bytes, tokens: list[bytes], ntokens: int) -> MemcacheRequest | None:
         is_cas = command == b"cas"
-        if ntokens not in ((7, 8) if is_cas else (6, 7)):
+        if is_cas:
+            if ntokens != 7 and ntokens != 8:
+                return ErrorReply(ERROR)
+        elif ntokens != 6 and ntokens != 7:
             return ErrorReply(ERROR)
-        noreply = _noreply(tokens, ntokens)
+        noreply = tokens[ntokens - 2] == b"noreply"
         key = tokens[1]
         if len(key) > KEY_MAX_BYTES:
             return ErrorReply(ERR_BAD_FORMAT, noreply)
-        flags = c_strtoul(tokens[2])
-        exptime = c_strtol(tokens[3]) if flags is not None else None
-        vlen = c_strtol(tokens[4]) if exptime is not None else None
+        # Plain decimal tokens are the common case; anything else goes through C's rules.
+        token = tokens[2]
+        flags = int(token) if len(token) < 10 and token.isdigit() else c_strtoul(token)
+        exptime: int | None = None
+        vlen: int | None = None
+        if flags is not None:
+            token = tokens[3]
+            exptime = int(token) if len(token) < 10 and token.isdigit() else c_strtol(token)
+            if exptime is not None:
+                token = tokens[4]
+                vlen = int(token) if len(token) < 10 and token.isdigit() else c_strtol(token)
         if flags is None or exptime is None or vlen is None:
             return ErrorReply(ERR_BAD_FORMAT, noreply)
         cas = 0
@@ -557,8 +591,19 @@ class MemcacheParser:
         if vlen < 0 or vlen > INT32_MAX - 2:
             return ErrorReply(ERR_BAD_FORMAT, noreply)
         request = Storage(command, key, flags, exptime, None, cas, noreply)
-        if item_total_bytes(len(key), flags, vlen) > self.max_item_bytes:
+        # item_total_bytes, inlined: header, key + NUL, flags, data + CRLF, CAS.
+        if 59 + len(key) + vlen + (4 if flags else 0) > self.max_item_bytes:
             self._start_swallow(vlen + 2)
+            return request
+        need = vlen + 2
+        buf = self._buf
+        start = self._pos
+        if len(buf) - start >= need:
+            # The data block is already here: take it without a state change.
+            self._pos = start + need
+            request.data = buf[start : start + vlen]
+            if buf[start + vlen : start + need] != b"\r\n":
+                request.chunk_ok = False
             return request
         return self._expect_data(request, vlen)
 
@@ -838,8 +883,8 @@ _META_PLAIN_FLAGS: Final = frozenset(b"OPLkstcfvhluq")
 _FIRST_CHAR_BRANCHES: Final = frozenset(b"gsacidt")
 
 _DISPATCH: Final = {
-    b"get": MemcacheParser._retrieval,
-    b"gets": MemcacheParser._retrieval,
+    b"get": MemcacheParser._get,
+    b"gets": MemcacheParser._get,
     b"gat": MemcacheParser._retrieval,
     b"gats": MemcacheParser._retrieval,
     b"bget": MemcacheParser._retrieval,

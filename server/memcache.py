@@ -40,7 +40,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from protocol.memcache import (
     CRLF,
@@ -139,12 +139,28 @@ def _slab_sizes() -> list[int]:
 SLAB_SIZES: Final = _slab_sizes()  # chunk size of class i + 1
 
 
-def slab_class(total_bytes: int) -> int:
-    """slabs_clsid: the class whose chunks hold an item of this total size (1-based)."""
-    import bisect
+def _class_table() -> bytes:
+    """Byte i is the slab class of an item of i bytes, for every size up to SLAB_CHUNK_MAX."""
+    parts = [b"\x01" * (SLAB_SIZES[0] + 1)]
+    parts.extend(
+        bytes([cls + 1]) * (SLAB_SIZES[cls] - SLAB_SIZES[cls - 1])
+        for cls in range(1, len(SLAB_SIZES))
+    )
+    return b"".join(parts)
 
-    index = bisect.bisect_left(SLAB_SIZES, total_bytes)
-    return min(index, len(SLAB_SIZES) - 1) + 1
+
+_CLASS_BY_SIZE: Final = _class_table()
+_LARGEST_CLASS: Final = len(SLAB_SIZES)
+
+
+def slab_class(total_bytes: int) -> int:
+    """slabs_clsid: the class whose chunks hold an item of this total size (1-based).
+
+    Items larger than the largest chunk are chunked by memcached and counted there.
+    """
+    if total_bytes <= SLAB_CHUNK_MAX:
+        return _CLASS_BY_SIZE[total_bytes]
+    return _LARGEST_CLASS
 
 
 # --- the per-server state ---
@@ -205,7 +221,13 @@ class MemcacheService:
         self.curr_connections = 0
         self.slab_pages: dict[int, int] = {}  # slab class -> pages memcached would hold
         self.stats.total_conns = 1  # memcached counts its listening connection
+        self.max_item_bytes: int = app.config["memcache-max-item-size"]
+        app.config.on_change(self._config_changed)
         app.cron_hooks.append(self.check_flush)
+
+    def _config_changed(self, name: str, value: Any) -> None:
+        if name == "memcache-max-item-size":
+            self.max_item_bytes = value
 
     def next_cas(self) -> int:
         self.cas_id += 1
@@ -262,6 +284,7 @@ class MemcacheContext:
     """
 
     __slots__ = (
+        "access_s",
         "addr",
         "app",
         "close_after_write",
@@ -291,6 +314,8 @@ class MemcacheContext:
         self.state = "conn_waiting"
         self.guard_ctx: CommandContext | None = None
         self.kill: Callable[[], None] | None = None  # set by the connection
+        # The clock's second for access records, read once per batch (-1: read it now).
+        self.access_s = -1
 
 
 # --- time and items ---
@@ -587,7 +612,7 @@ def store_item(
             return STATUS_EXISTS, None
         old_flags = tables.flags.get(key, 0) if tables is not None else 0
         size = item_total_bytes(len(key), old_flags, len(old) + len(data))
-        if size > ctx.app.config["memcache-max-item-size"]:
+        if size > ctx.service.max_item_bytes:
             return STATUS_NOT_STORED, None  # the combined item cannot be allocated
         if comm == APPEND:
             effect = [b"APPEND", key, data]
@@ -615,15 +640,24 @@ def mc_storage(ctx: MemcacheContext, req: Storage) -> None:
         if req.command == b"set":
             _drop_item(ctx, key)
         return
-    stats.slab[slab_class(item_total_bytes(len(key), req.flags, len(data)))][SET_CMDS] += 1
+    flags = req.flags
+    total = 59 + len(key) + len(data) + (4 if flags else 0)  # item_total_bytes
+    stats.slab[_CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else _LARGEST_CLASS][SET_CMDS] += 1
     if not req.chunk_ok:
         if not req.noreply:
             ctx.out.append(ERR_BAD_CHUNK)
         return
-    refused = _refused(ctx, b"SET")
-    if refused is not None:
+    app = ctx.app
+    if app.is_replica or app.guards_active:
+        refused = _refused(ctx, b"SET")
+        if refused is not None:
+            if not req.noreply:
+                ctx.out.append(refused)
+            return
+    if req.command == b"set" and req.exptime >= 0:
+        _fast_set(ctx, key, data, flags, req.exptime)
         if not req.noreply:
-            ctx.out.append(refused)
+            ctx.out.append(STORED)
         return
     status, effect = store_item(
         ctx, _STORE_COMMANDS[req.command], key, data, req.flags, req.exptime, req.cas
@@ -634,12 +668,61 @@ def mc_storage(ctx: MemcacheContext, req: Storage) -> None:
         ctx.out.append(_CLASSIC_STATUS[status])
 
 
+def _fast_set(ctx: MemcacheContext, key: bytes, data: bytes, flags: int, exptime: int) -> None:
+    """A plain `set` that does not expire at once: store_item(SET, ...) without the detours."""
+    db = ctx.db
+    app = ctx.app
+    deadline = None
+    now = 0
+    if exptime:
+        now = db.keyspace.clock.now_ms()
+        deadline = _deadline(exptime, now)
+        if deadline == _EXPIRED:  # an absolute time already past
+            effect = _write_item(ctx, key, data, flags, _EXPIRED)
+            if effect is not None:
+                _effect(ctx, key, effect)
+            return
+    elif ctx.access_s < 0:
+        now = db.keyspace.clock.now_ms()
+    if db.watched:
+        db.modified(key)
+    db.set(key, data, deadline)
+    tables = db.mc
+    if tables is None:
+        tables = item_tables(db)
+    if flags:
+        tables.flags[key] = flags
+    elif tables.flags:
+        tables.flags.pop(key, None)
+    if tables.cas:
+        tables.cas.pop(key, None)
+    if tables.state:
+        tables.state.pop(key, None)
+    tables.access[key] = (now // 1000 if ctx.access_s < 0 else ctx.access_s) * 2
+    ctx.service.stats.total_items += 1
+    app.dirty += 1
+    if app.notify_classes:
+        _notify(ctx, "$", b"set", key)
+        if deadline is not None:
+            _notify(ctx, "g", b"expire", key)
+    if app.feed:
+        if deadline is None:
+            app.propagate(0, [b"SET", key, data])
+        else:
+            app.propagate(0, [b"SET", key, data, b"PXAT", str(deadline).encode()])
+        if flags:
+            app.propagate(0, meta_effect(key, flags, 0))
+
+
 # --- retrieval: get, gets, gat, gats ---
 
 
 def mc_get(ctx: MemcacheContext, req: Retrieval) -> None:
     """get / gets / gat / gats key* (process_get_command)."""
     command = req.command
+    if command == b"get":
+        _plain_get(ctx, req.keys)
+        return
     touch = command[1] == 97  # gat, gats
     with_cas = command[-1] == 115  # gets, gats
     out = ctx.out
@@ -696,6 +779,52 @@ def mc_get(ctx: MemcacheContext, req: Retrieval) -> None:
             if tables is None:
                 tables = item_tables(db)
             tables.access[key] = (now // 1000) * 2 + 1
+    out.append(END)
+
+
+def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
+    """`get`, the hot path: no CAS, no touch."""
+    out = ctx.out
+    db = ctx.db
+    stats = ctx.service.stats
+    slab = stats.slab
+    keyspace = db.keyspace
+    tables = db.mc
+    flags_of = tables.flags if tables is not None else None
+    access = ctx.access_s
+    if access < 0:
+        access = keyspace.clock.now_ms() // 1000
+    code = access * 2 + 1
+    for key in keys:
+        if len(key) > KEY_MAX_BYTES:
+            # memcached throws away every reply not yet sent, then answers the error.
+            del out[ctx.mark :]
+            out.append(ERR_BAD_FORMAT)
+            return
+        stats.get_cmds += 1
+        expired_before = keyspace.expired_keys
+        stored = db.get(key)
+        kind = type(stored)
+        if kind is bytes:
+            value: bytes = cast(bytes, stored)
+        elif kind is bytearray:
+            value = bytes(cast(bytearray, stored))
+        else:
+            stats.get_misses += 1
+            if stored is None and keyspace.expired_keys != expired_before:
+                stats.get_expired += 1
+            continue
+        flags = flags_of.get(key, 0) if flags_of else 0
+        size = len(value)
+        out.append(b"VALUE %b %d %d\r\n" % (key, flags, size))
+        out.append(value)
+        out.append(CRLF)
+        total = 59 + len(key) + size + (4 if flags else 0)
+        slab[_CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else _LARGEST_CLASS][GET_HITS] += 1
+        if tables is None:
+            tables = item_tables(db)
+            flags_of = tables.flags
+        tables.access[key] = code
     out.append(END)
 
 

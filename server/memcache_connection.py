@@ -140,11 +140,12 @@ class MemcacheConnection(asyncio.Protocol):
         if service.flush_at_ms is not None:
             service.check_flush()
         parser = self.parser
-        parser.max_item_bytes = self.app.config["memcache-max-item-size"]
+        parser.max_item_bytes = service.max_item_bytes
         out: list[bytes] = []
         ctx.out = out
         ctx.mark = 0
         ctx.state = "conn_parse_cmd"
+        ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
         close = False
         ran = False
         while True:

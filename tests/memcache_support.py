@@ -47,6 +47,7 @@ class MemcacheRunner:
         ctx = self.ctx
         ctx.out = []
         ctx.mark = 0
+        ctx.access_s = self.clock.now_ms() // 1000
         self.parser.feed(data)
         while (request := self.parser.next_request()) is not None:
             if not execute(ctx, request):

@@ -465,12 +465,11 @@ SETTINGS_DIFFERENT = {
 ITEMS_EXACT = [
     b"items:%d:%b" % (c, n) for c in (1, 4, 12, 19) for n in (b"number", b"mem_requested")
 ]
-SLABS_EXACT = [
-    b"%d:%b" % (c, n)
-    for c in (1, 4, 12, 19)
-    for n in (b"chunk_size", b"chunks_per_page", b"used_chunks", b"get_hits", b"cmd_set")
-    + (b"delete_hits", b"incr_hits", b"decr_hits", b"cas_hits", b"cas_badval", b"touch_hits")
-]
+SLAB_FIELDS = (
+    *(b"chunk_size", b"chunks_per_page", b"used_chunks", b"get_hits", b"cmd_set"),
+    *(b"delete_hits", b"incr_hits", b"decr_hits", b"cas_hits", b"cas_badval", b"touch_hits"),
+)
+SLABS_EXACT = [b"%d:%b" % (c, n) for c in (1, 4, 12, 19) for n in SLAB_FIELDS]
 
 
 def _settings_names() -> list[bytes]:

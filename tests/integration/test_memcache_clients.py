@@ -94,7 +94,7 @@ def test_pickle_serde_sets_flags(duocache: ServerProcess, mc: Client) -> None:
 def test_cas_race_between_two_clients(duocache: ServerProcess, mc: Client) -> None:
     other = Client(mc.server)
     mc.set("k", b"0")
-    value, first = mc.gets("k")
+    _, first = mc.gets("k")
     _, second = other.gets("k")
     assert first == second
     assert mc.cas("k", b"mine", first) is True
@@ -182,7 +182,7 @@ def test_a_memcached_write_is_seen_by_resp_watch(mc: Client, resp: redis.Redis) 
 
 
 def _hash_scenario(
-    ports: list[int], stop: Callable[[int], None]
+    ports: list[int], stop: Callable[[int], object]
 ) -> tuple[dict[str, Any], dict[int, int]]:
     client = HashClient(
         [("127.0.0.1", port) for port in ports],
