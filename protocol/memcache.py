@@ -31,6 +31,11 @@ Strategy (framing), as memcached's connection state machine does it:
 * A line memcached rejects without touching any item becomes an `ErrorReply`; `Close` asks the
   connection to flush what it has and close.
 
+With `require_auth` (memcached's -Y authfile mode), a connection starts with memcached's
+ASCII authentication: a `set <any key> <flags> <exptime> <bytes>` line whose data block is
+`<username> <password>` becomes an `Auth` request; any other line answers `CLIENT_ERROR
+unauthenticated`. The connection turns `require_auth` off once the credentials are accepted.
+
 Numbers are parsed as memcached parses them with strtoul / strtol on a 64-bit host
 (`c_strtoul` and friends): leading whitespace and a sign are accepted, the value must be
 followed by whitespace or the end of the token, 32-bit results are truncated, not checked.
@@ -77,6 +82,9 @@ ERR_DELTA_VALUE: Final = b"CLIENT_ERROR invalid numeric delta value"
 ERR_OPAQUE_TOO_LONG: Final = b"CLIENT_ERROR opaque token too long"
 ERR_MS_MODE: Final = b"CLIENT_ERROR invalid mode for ms M token"
 ERR_MA_MODE: Final = b"CLIENT_ERROR invalid mode for ma M token"
+ERR_UNAUTHENTICATED: Final = b"CLIENT_ERROR unauthenticated"
+ERR_AUTH_TERMINATION: Final = b"CLIENT_ERROR bad command line termination"
+ERR_AUTH_FORMAT: Final = b"CLIENT_ERROR bad authentication token format"
 
 
 # --- C number parsing (util.c safe_strto* on LP64) ---
@@ -264,6 +272,15 @@ class Command:
 
 
 @dataclass(slots=True)
+class Auth:
+    """memcached's ASCII authentication: the user and password of a fake `set`."""
+
+    user: bytes
+    password: bytes
+    command: bytes = b"auth"
+
+
+@dataclass(slots=True)
 class ErrorReply:
     """A line memcached answers with an error before touching any item."""
 
@@ -280,7 +297,7 @@ class Close:
     command: bytes = b"close"
 
 
-MemcacheRequest = Retrieval | Storage | Meta | Command | ErrorReply | Close
+MemcacheRequest = Retrieval | Storage | Meta | Command | Auth | ErrorReply | Close
 
 
 # --- tokenizer ---
@@ -311,7 +328,7 @@ def _noreply(tokens: list[bytes], ntokens: int) -> bool:
 
 # --- parser ---
 
-_LINE, _DATA, _SWALLOW, _CLOSED = range(4)
+_LINE, _DATA, _SWALLOW, _CLOSED, _AUTH_LINE, _AUTH_DATA = range(6)
 _STORAGE_COMMANDS: Final = frozenset((b"set", b"add", b"replace", b"append", b"prepend", b"cas"))
 
 
@@ -338,7 +355,10 @@ class MemcacheParser:
     )
 
     def __init__(
-        self, max_item_bytes: int = 1024 * 1024, max_get_line_bytes: int = MAX_GET_LINE_BYTES
+        self,
+        max_item_bytes: int = 1024 * 1024,
+        max_get_line_bytes: int = MAX_GET_LINE_BYTES,
+        require_auth: bool = False,
     ) -> None:
         self.max_item_bytes = max_item_bytes
         self.max_get_line_bytes = max_get_line_bytes
@@ -349,9 +369,18 @@ class MemcacheParser:
         self._more: list[bytes] = []
         self._more_bytes = 0
         self._more_clean = 0  # leading chunks of _more known to hold no newline
-        self._state = _LINE
+        self._state = _AUTH_LINE if require_auth else _LINE
         self._need = 0
         self._pending: Storage | Meta | None = None
+
+    @property
+    def require_auth(self) -> bool:
+        return self._state in (_AUTH_LINE, _AUTH_DATA)
+
+    def authenticated(self) -> None:
+        """The credentials were accepted: parse ordinary commands from now on."""
+        if self._state == _AUTH_LINE:
+            self._state = _LINE
 
     @property
     def awaiting_data(self) -> bool:
@@ -410,6 +439,8 @@ class MemcacheParser:
                 if not self._swallow():
                     return None
                 continue
+            if state in (_AUTH_LINE, _AUTH_DATA):
+                return self._next_auth()
             return None  # closed
 
     # --- framing ---
@@ -512,6 +543,48 @@ class MemcacheParser:
             return False
         self._state = _LINE
         return True
+
+    # --- authentication (try_read_command_asciiauth) ---
+
+    def _next_auth(self) -> MemcacheRequest | None:
+        if self._state == _AUTH_LINE:
+            if self.buffered_bytes < 2:
+                return None
+            if self._more:
+                self._join()
+            buf, pos = self._buf, self._pos
+            end = buf.find(b"\n", pos)
+            if end < 0:
+                return self._close("line too long") if len(buf) - pos > LINE_MAX_BYTES else None
+            line = buf[pos:end]  # the \r stays: strtoul stops at it
+            self._pos = end + 1
+            if b"\0" in line:
+                line = line[: line.index(b"\0")]
+            tokens, ntokens = tokenize(line)
+            size = c_strtoul(tokens[4]) if ntokens >= 6 and tokens[0] == b"set" else None
+            if size is None:
+                return ErrorReply(ERR_UNAUTHENTICATED)
+            if size + 2 > READ_BUFFER_BYTES:
+                return self._close("authentication data too long")
+            self._state = _AUTH_DATA
+            self._need = size + 2
+        need = self._need
+        if self.buffered_bytes < need:
+            return None
+        if len(self._buf) - self._pos < need:
+            self._join()
+        block = self._buf[self._pos : self._pos + need]
+        self._pos += need
+        self._state = _AUTH_LINE
+        if block[-2:] != b"\r\n":
+            return ErrorReply(ERR_AUTH_TERMINATION)
+        payload = block[:-2]
+        if b"\0" in payload:
+            payload = payload[: payload.index(b"\0")]
+        tokens, ntokens = tokenize(payload)
+        if ntokens < 3:
+            return ErrorReply(ERR_AUTH_FORMAT)
+        return Auth(tokens[0], tokens[1])
 
     # --- command lines (process_command_ascii) ---
 

@@ -37,6 +37,7 @@ Strategy (the shared keyspace):
 
 from __future__ import annotations
 
+import hmac
 import time
 import weakref
 from collections.abc import Callable
@@ -57,6 +58,8 @@ from protocol.memcache import (
     REALTIME_MAXDELTA,
     STORED,
     TOUCHED,
+    Auth,
+    Close,
     Command,
     ErrorReply,
     MemcacheRequest,
@@ -88,6 +91,7 @@ ERR_INVALID_EXPTIME: Final = b"CLIENT_ERROR invalid exptime argument\r\n"
 ERR_SHUTDOWN_DISABLED: Final = b"ERROR: shutdown not enabled\r\n"
 ERR_SHUTDOWN_MODE: Final = b"CLIENT_ERROR invalid shutdown mode\r\n"
 ERR_OUT_OF_MEMORY: Final = b"SERVER_ERROR out of memory storing object\r\n"
+ERR_AUTH_FAILURE: Final = b"CLIENT_ERROR authentication failure\r\n"
 # Duocache's own: memcached has no replicas. Redis's wording after memcached's error class.
 ERR_REPLICA_WRITE: Final = b"SERVER_ERROR You can't write against a read only replica.\r\n"
 
@@ -170,6 +174,8 @@ class MemcacheStats:
     """memcached's thread and global counters (`stats`, `stats reset`)."""
 
     __slots__ = (
+        "auth_cmds",
+        "auth_errors",
         "bytes_read",
         "bytes_written",
         "cas_misses",
@@ -201,6 +207,7 @@ class MemcacheStats:
         self.delete_misses = self.incr_misses = self.decr_misses = self.cas_misses = 0
         self.flush_cmds = self.meta_cmds = 0
         self.store_too_large = self.store_no_memory = 0
+        self.auth_cmds = self.auth_errors = 0
         self.bytes_read = self.bytes_written = 0
         self.total_items = self.total_conns = self.rejected_conns = 0
         self.slab = [[0] * SLAB_COUNTERS for _ in range(MAX_SLAB_CLASSES)]
@@ -287,6 +294,8 @@ class MemcacheContext:
         "access_s",
         "addr",
         "app",
+        "auth_reply_at",
+        "authenticated",
         "close_after_write",
         "db",
         "fd",
@@ -307,6 +316,9 @@ class MemcacheContext:
         self.out: list[bytes] = []
         self.mark = 0
         self.close_after_write = False
+        # memcached's -Y: with requirepass set, a connection must authenticate first.
+        self.authenticated = not app.config["requirepass"]
+        self.auth_reply_at = -1  # where this batch's authentication-phase reply is in `out`
         self.addr = addr
         self.laddr = laddr
         self.fd = fd
@@ -1466,8 +1478,36 @@ def execute(ctx: MemcacheContext, request: MemcacheRequest) -> bool:
     if verb is not None:
         verb(ctx, request)
         return not ctx.close_after_write
+    if not ctx.authenticated:
+        if type(request) is Close:
+            return False
+        if type(request) is Auth:
+            reply = STORED if authenticate(ctx, request) else ERR_AUTH_FAILURE
+        else:
+            reply = request.line + CRLF  # type: ignore[union-attr]
+        # memcached writes every reply of its authentication phase into one response
+        # object, so within a batch each one replaces the one before.
+        out = ctx.out
+        if 0 <= ctx.auth_reply_at < len(out):
+            out[ctx.auth_reply_at] = reply
+        else:
+            ctx.auth_reply_at = len(out)
+            out.append(reply)
+        return True
     if type(request) is ErrorReply:
         if not request.noreply:
             ctx.out.append(request.line + CRLF)
         return True
     return False  # Close: line too long, an HTTP request
+
+
+def authenticate(ctx: MemcacheContext, request: Auth) -> bool:
+    """memcached's ASCII authentication against Redis's default user and requirepass."""
+    stats = ctx.service.stats
+    stats.auth_cmds += 1
+    password = ctx.app.config["requirepass"].encode()
+    if request.user == b"default" and hmac.compare_digest(request.password, password):
+        ctx.authenticated = True
+        return True
+    stats.auth_errors += 1
+    return False

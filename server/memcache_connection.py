@@ -60,7 +60,9 @@ class MemcacheConnection(asyncio.Protocol):
     def __init__(self, app: App, service: MemcacheService) -> None:
         self.app = app
         self.service = service
-        self.parser = MemcacheParser(max_item_bytes=app.config["memcache-max-item-size"])
+        self.parser = MemcacheParser(
+            max_item_bytes=service.max_item_bytes, require_auth=bool(app.config["requirepass"])
+        )
         self.ctx: MemcacheContext | None = None
         self._transport: asyncio.Transport | None = None
         self._write_paused = False
@@ -144,6 +146,7 @@ class MemcacheConnection(asyncio.Protocol):
         out: list[bytes] = []
         ctx.out = out
         ctx.mark = 0
+        ctx.auth_reply_at = -1
         ctx.state = "conn_parse_cmd"
         ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
         close = False
@@ -158,6 +161,8 @@ class MemcacheConnection(asyncio.Protocol):
                     logger.debug("%s - closing: %s", ctx.addr, request.reason)
                 close = True
                 break
+            if ctx.authenticated and parser.require_auth:
+                parser.authenticated()
             if len(out) >= FLUSH_ENTRIES:
                 self._send(out)
                 out = ctx.out = []

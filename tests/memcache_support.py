@@ -30,7 +30,10 @@ class MemcacheRunner:
         self.app = self.run.app
         self.clock = self.run.clock
         self.ctx = MemcacheContext(self.app, "127.0.0.1:50000", "127.0.0.1:11211", fd=7)
-        self.parser = MemcacheParser(max_item_bytes=self.app.config["memcache-max-item-size"])
+        self.parser = MemcacheParser(
+            max_item_bytes=self.app.config["memcache-max-item-size"],
+            require_auth=not self.ctx.authenticated,
+        )
         self.closed = False
 
     @property
@@ -47,12 +50,15 @@ class MemcacheRunner:
         ctx = self.ctx
         ctx.out = []
         ctx.mark = 0
+        ctx.auth_reply_at = -1
         ctx.access_s = self.clock.now_ms() // 1000
         self.parser.feed(data)
         while (request := self.parser.next_request()) is not None:
             if not execute(ctx, request):
                 self.closed = True
                 break
+            if ctx.authenticated and self.parser.require_auth:
+                self.parser.authenticated()
         return b"".join(ctx.out)
 
 
@@ -154,10 +160,12 @@ MN = b"mn\r\n"
 
 @dataclass
 class Step:
-    """Bytes to send in one write, then `mn`; or, when `closes`, read until the server closes."""
+    """Bytes to send in one write, then `mn`, read up to its MN; or, when `closes`, read
+    until the server closes; or, with `until`, send the bytes alone and read up to it."""
 
     data: bytes
     closes: bool = False
+    until: bytes = b""
 
 
 @dataclass
@@ -190,6 +198,9 @@ class Session:
             reply = conn.read_until_closed()
             self.close()
             return reply
+        if step.until:
+            conn.send(self.substitute(step.data))
+            return conn.read_until(step.until)
         conn.send(self.substitute(step.data) + MN)
         return conn.read_until(b"MN\r\n")
 

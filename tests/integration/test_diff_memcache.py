@@ -501,3 +501,39 @@ def test_stats_after_a_workload(fresh: MemcacheDiff) -> None:
     fresh.check(b"stats conns\r\n", conns=True)
     fresh.check(b"stats reset\r\nstats\r\n", stats_exact=GENERAL_EXACT)
     fresh.assert_same()
+
+
+# --- authentication: memcached -Y against requirepass ---
+
+
+@pytest.fixture
+def authenticating(tmp_path: Path) -> Iterator[MemcacheDiff]:
+    authfile = tmp_path / "authfile"
+    authfile.write_text("default:secret\n")
+    theirs = start_real_memcached("-Y", str(authfile))
+    (tmp_path / "duo").mkdir()
+    ours = start_duocache(tmp_path / "duo", "--requirepass", "secret", memcache=True)
+    d = MemcacheDiff(ours.memcache_port, theirs.port, reset=False)
+    yield d
+    d.close()
+    ours.stop()
+    theirs.stop()
+
+
+def test_ascii_authentication(authenticating: MemcacheDiff) -> None:
+    line = b"\r\n"  # before authenticating, one reply per batch and no mn
+    authenticating.assert_same(
+        [
+            Step(b"get k\r\n", until=line),
+            Step(b"mn\r\n", until=line),
+            Step(b"set k 0 0 1\r\nx\r\n", until=line),
+            Step(b"set k 0 0 14\r\ndefault wrong!\r\nget k\r\n", until=line),
+            Step(b"set k 0 0 7\r\ndefault\r\n", until=line),
+            Step(b"set k 0 0 3\r\nabcde\r\n", until=line),
+            Step(b"set a b c x\r\n", until=line),
+            Step(b"set k 0 0 13\r\nnobody secret\r\n", until=line),
+            Step(b"set k 0 0 20\r\ndefault secret extra\r\n", until=line),
+            b"get k\r\nset k 0 0 1\r\nx\r\nget k\r\n",
+            b"stats reset\r\n",
+        ]
+    )

@@ -782,3 +782,26 @@ def test_resp_error_for_unknown_publish_is_untouched() -> None:
     ctx: CommandContext = run.client()
     reply = resp_execute(ctx, [b"NOSUCH", MCMETA_CHANNEL, b"1 2 k"])
     assert isinstance(reply, RespError)
+
+
+# --- authentication ---
+
+
+def test_requirepass_makes_memcached_clients_authenticate() -> None:
+    mc = MemcacheRunner(Runner([("requirepass", ["secret"])]))
+    assert mc("get k\r\n") == b"CLIENT_ERROR unauthenticated\r\n"
+    assert mc("set k 0 0 13\r\ndefault wrong\r\n") == b"CLIENT_ERROR authentication failure\r\n"
+    # memcached keeps one reply per batch while authenticating: the last one.
+    assert mc("get k\r\nget k\r\nset k 0 0 13\r\nnobody secret\r\n") == (
+        b"CLIENT_ERROR authentication failure\r\n"
+    )
+    assert mc("set k 0 0 14\r\ndefault secret\r\nget k\r\n") == b"STORED\r\nEND\r\n"
+    assert mc("set k 0 0 1\r\nx\r\nget k\r\n") == b"STORED\r\nVALUE k 0 1\r\nx\r\nEND\r\n"
+    assert mc.service.stats.auth_cmds == 3
+    assert mc.service.stats.auth_errors == 2
+
+
+def test_no_requirepass_no_authentication(mc: MemcacheRunner) -> None:
+    assert mc("set k 0 0 14\r\ndefault secret\r\nget k\r\n") == (
+        b"STORED\r\nVALUE k 0 14\r\ndefault secret\r\nEND\r\n"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from protocol.memcache import (
@@ -23,6 +25,7 @@ from protocol.memcache import (
     ERR_MS_MODE,
     ERR_OPAQUE_TOO_LONG,
     ERROR,
+    Auth,
     Close,
     Command,
     ErrorReply,
@@ -43,7 +46,7 @@ from protocol.memcache import (
 )
 
 
-def parse(data: bytes, chunk: int = 0, **kwargs: int) -> list[MemcacheRequest]:
+def parse(data: bytes, chunk: int = 0, **kwargs: Any) -> list[MemcacheRequest]:
     """Feed `data` whole (chunk 0) or in pieces of `chunk` bytes; every request that comes out."""
     parser = MemcacheParser(**kwargs)
     out: list[MemcacheRequest] = []
@@ -662,3 +665,35 @@ def test_request_is_none_while_data_is_missing() -> None:
 def test_value_header() -> None:
     assert value_header(b"k", 5, 3) == b"VALUE k 5 3\r\n"
     assert value_header(b"k", 0, 0, 42) == b"VALUE k 0 0 42\r\n"
+
+
+# --- authentication (memcached -Y) ---
+
+
+def test_authentication_phase() -> None:
+    auth = b"set any 0 0 14\r\ndefault secret\r\n"
+    assert parse(auth, require_auth=True) == [Auth(b"default", b"secret")]
+    assert parse(b"get k\r\n", require_auth=True) == [ErrorReply(b"CLIENT_ERROR unauthenticated")]
+    assert parse(b"set k 0 0 3\r\nabcde\r\n", require_auth=True) == [
+        ErrorReply(b"CLIENT_ERROR bad command line termination"),
+        ErrorReply(b"CLIENT_ERROR unauthenticated"),
+    ]
+    assert parse(b"set k 0 0 7\r\ndefault\r\n", require_auth=True) == [
+        ErrorReply(b"CLIENT_ERROR bad authentication token format")
+    ]
+    assert parse(b"x" * 3000, require_auth=True) == [Close("line too long")]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 13])
+def test_authentication_in_pieces(chunk: int) -> None:
+    data = b"get k\r\nset any 0 0 14\r\ndefault secret\r\n"
+    assert parse(data, chunk, require_auth=True) == parse(data, require_auth=True)
+
+
+def test_commands_parse_once_authenticated() -> None:
+    parser = MemcacheParser(require_auth=True)
+    parser.feed(b"set any 0 0 14\r\ndefault secret\r\nget k\r\n")
+    assert parser.next_request() == Auth(b"default", b"secret")
+    parser.authenticated()
+    assert not parser.require_auth
+    assert parser.next_request() == Retrieval(b"get", [b"k"])
