@@ -26,7 +26,11 @@ from typing import Final, cast
 
 from protocol.memcache import Close, MemcacheParser
 from server.app import App
-from server.memcache import MemcacheContext, MemcacheService, execute, service_for
+from server.errors import (
+    MC_ERR_TOO_MANY_CONNECTIONS,
+)
+from server.memcache import execute
+from server.memcache_state import MemcacheContext, MemcacheService, service_for
 from server.serve import EXTRA_LISTENERS, ProtocolFactory
 
 logger = logging.getLogger(__name__)
@@ -34,7 +38,6 @@ logger = logging.getLogger(__name__)
 FLUSH_ENTRIES: Final = 4096  # reply pieces gathered before a batch writes early
 SINGLE_WRITE_BYTES: Final = 1024 * 1024  # up to this, a batch goes out joined in one write
 SLICE_BYTES: Final = 256 * 1024  # larger outputs are written in slices of about this size
-ERR_TOO_MANY_CONNECTIONS: Final = b"ERROR Too many open connections\r\n"
 
 
 def _address(info: object) -> str:
@@ -81,7 +84,7 @@ class MemcacheConnection(asyncio.Protocol):
         if service.curr_connections >= self.app.config["maxclients"]:
             # memcached's maxconns_fast: tell the client and hang up at once.
             service.stats.rejected_conns += 1
-            transport.write(ERR_TOO_MANY_CONNECTIONS)
+            transport.write(MC_ERR_TOO_MANY_CONNECTIONS)
             transport.close()
             return
         fd = sock.fileno() if sock is not None else -1 - service.stats.total_conns

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from protocol.resp import encode_command
+from server.memcache_state import item_tables, service_for
 
 if TYPE_CHECKING:
     from server.app import App
@@ -71,8 +72,6 @@ def apply_meta(app: App, db: Database, key: bytes, flags: int, cas: int) -> bool
 
     The CAS counter moves past `cas` so no later token can repeat it.
     """
-    from server.memcache import item_tables, service_for
-
     value = db.get(key)
     if type(value) is not bytes and type(value) is not bytearray:
         return False

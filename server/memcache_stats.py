@@ -21,14 +21,20 @@ from typing import Final
 
 from protocol.memcache import (
     END,
-    ERR_BAD_FORMAT,
     RESET,
     Command,
     c_strtoul,
     item_total_bytes,
     stat_line,
 )
-from server.memcache import (
+from server.errors import (
+    MC_ERR_BAD_COMMAND_LINE,
+    MC_ERR_BAD_FORMAT,
+    MC_ERR_ILLEGAL_SLAB,
+    MC_ERR_USAGE_DETAIL,
+)
+from server.memcache import MEMCACHED_VERSION
+from server.memcache_state import (
     CAS_BADVAL,
     CAS_HITS,
     DECR_HITS,
@@ -36,7 +42,6 @@ from server.memcache import (
     GET_HITS,
     INCR_HITS,
     MAX_SLAB_CLASSES,
-    MEMCACHED_VERSION,
     SET_CMDS,
     SLAB_CHUNK_MAX,
     SLAB_PAGE_BYTES,
@@ -51,9 +56,6 @@ EXACT_ITEM_LIMIT: Final = 200_000
 _SAMPLE_KEYS: Final = 20_000
 CACHEDUMP_MAX_BYTES: Final = 2 * 1024 * 1024
 
-ERR_USAGE_DETAIL: Final = b"CLIENT_ERROR usage: stats detail on|off|dump\r\n"
-ERR_BAD_COMMAND_LINE: Final = b"CLIENT_ERROR bad command line\r\n"
-ERR_ILLEGAL_SLAB: Final = b"CLIENT_ERROR Illegal slab id\r\n"
 ERROR: Final = b"ERROR\r\n"
 
 
@@ -485,13 +487,13 @@ def _listener(ctx: MemcacheContext) -> tuple[int, str] | None:
 
 def _cachedump(ctx: MemcacheContext, tokens: list[bytes]) -> bytes:
     if len(tokens) < 4:
-        return ERR_BAD_COMMAND_LINE
+        return MC_ERR_BAD_COMMAND_LINE
     cls = c_strtoul(tokens[2])
     limit = c_strtoul(tokens[3])
     if cls is None or limit is None:
-        return ERR_BAD_FORMAT + b"\r\n"
+        return MC_ERR_BAD_FORMAT
     if cls >= MAX_SLAB_CLASSES:
-        return ERR_ILLEGAL_SLAB
+        return MC_ERR_ILLEGAL_SLAB
     db = ctx.db
     tables = db.mc
     out = bytearray()
@@ -530,7 +532,7 @@ def mc_stats(ctx: MemcacheContext, req: Command) -> None:
         out.append(RESET)
     elif sub == b"detail":
         if len(tokens) < 3 or tokens[2] not in (b"on", b"off", b"dump"):
-            out.append(ERR_USAGE_DETAIL)
+            out.append(MC_ERR_USAGE_DETAIL)
         elif tokens[2] == b"dump":
             out.append(END)
         else:

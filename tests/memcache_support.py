@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from protocol.memcache import MemcacheParser
-from server.memcache import MemcacheContext, MemcacheService, execute, service_for
+from server.memcache import execute
+from server.memcache_state import MemcacheContext, MemcacheService, service_for
 from tests.support import Runner, free_port, wait_until
 
 # --- in-process ---

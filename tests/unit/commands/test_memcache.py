@@ -10,7 +10,6 @@ import pytest
 from protocol.resp import OK, RespError
 from server.context import CommandContext
 from server.dispatch import call, execute as resp_execute, resolve
-from server.memcache import forget_item_meta, service_for
 from server.memcache_meta import (
     MCMETA_CHANNEL,
     apply_table,
@@ -19,6 +18,7 @@ from server.memcache_meta import (
     meta_effect,
     parse_meta_message,
 )
+from server.memcache_state import forget_item_meta, service_for
 from tests.memcache_support import MemcacheRunner
 from tests.support import Runner
 
