@@ -200,8 +200,7 @@ def _fast_set(ctx: MemcacheContext, key: bytes, data: bytes, flags: int, exptime
             return
     elif ctx.access_s < 0:
         now = db.keyspace.clock.now_ms()
-    if db.watched:
-        db.modified(key)
+    signal_modified(ctx, key)
     db.set(key, data, deadline)
     tables = db.mc
     if tables is None:
@@ -302,8 +301,6 @@ def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
     stats = ctx.service.stats
     slab = stats.slab
     keyspace = db.keyspace
-    tables = db.mc
-    flags_of = tables.flags if tables is not None else None
     access = ctx.access_s
     if access < 0:
         access = keyspace.clock.now_ms() // 1000
@@ -327,7 +324,9 @@ def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
             if stored is None and keyspace.expired_keys != expired_before:
                 stats.get_expired += 1
             continue
-        flags = flags_of.get(key, 0) if flags_of else 0
+        # Read after the lookup: a key that expired there may have taken the tables with it.
+        tables = db.mc
+        flags = tables.flags.get(key, 0) if tables is not None and tables.flags else 0
         size = len(value)
         out.append(b"VALUE %b %d %d\r\n" % (key, flags, size))
         out.append(value)
@@ -336,7 +335,6 @@ def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
         slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][GET_HITS] += 1
         if tables is None:
             tables = item_tables(db)
-            flags_of = tables.flags
         tables.access[key] = code
     out.append(END)
 

@@ -141,10 +141,13 @@ def notify(ctx: MemcacheContext, type_class: str, event: bytes, key: bytes) -> N
 
 
 def signal_modified(ctx: MemcacheContext, key: bytes) -> None:
-    """signalModifiedKey for WATCH; the key's metadata is dropped by the caller or the hook."""
+    """signalModifiedKey, for WATCH only: a memcached write sets the key's metadata itself,
+    so the keyspace hook that drops it on RESP writes must not run."""
     db = ctx.db
     if db.watched:
-        db.modified(key)
+        watchers = db.watched.get(key)
+        if watchers:
+            db.keyspace.on_watched_modified(db, key, watchers)
 
 
 def deadline_effect(key: bytes, deadline: int) -> list[bytes]:

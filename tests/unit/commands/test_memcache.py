@@ -766,15 +766,16 @@ def test_keyspace_notifications_for_memcached_writes(mc: MemcacheRunner) -> None
     assert names == [b"set", b"expire", b"incrby", b"del"]
 
 
-def test_watch_sees_memcached_writes() -> None:
+def test_watch_sees_memcached_writes_and_they_keep_their_flags() -> None:
     run = Runner()
     mc = MemcacheRunner(run)
     watcher = run.client()
     seen: list[bytes] = []
     run.app.keyspace.on_watched_modified = lambda db, key, watchers: seen.append(key)
     run.app.keyspace.dbs[0].watched[b"k"] = {watcher}
-    mc("set k 0 0 1\r\nx\r\n")
-    assert seen == [b"k"]
+    mc("set k 7 0 1\r\n1\r\ntouch k 100\r\nincr k 1\r\nappend k 0 0 1\r\n0\r\n")
+    assert seen == [b"k"] * 4
+    assert mc("get k\r\n") == b"VALUE k 7 2\r\n20\r\nEND\r\n"
 
 
 def test_resp_error_for_unknown_publish_is_untouched() -> None:
