@@ -20,9 +20,9 @@ Strategy (the shared keyspace):
   nothing extra until memcached metadata does.
 * A key holding a list, hash, set or sorted set is not an item. Reads (get, gets, gat, mg,
   me) see a miss; commands that need an item (replace, append, prepend, cas, incr, decr,
-  touch, delete, md, ma) answer NOT_STORED / NOT_FOUND / NF and leave it alone; add and the
-  autovivifying N flags answer as for an existing item (NOT_STORED, no win) without touching
-  it; only set (and ms in set mode) overwrites it, as Redis's SET does.
+  touch, delete, md, ma) answer NOT_STORED / NOT_FOUND / NF and leave it alone; add answers
+  NOT_STORED (the key exists) and the autovivifying N flags create nothing (mg answers EN,
+  ma NF); only set (and ms in set mode) overwrites it, as Redis's SET does.
 * CAS tokens are taken lazily from one counter: a read that shows a token (gets, gats, mg c,
   me) or a write asked for one (ms c, ma c) takes a fresh one when the key has none, and any
   change to the key removes it. Tokens therefore differ after every change, grow with time and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, strategies as st
 
 from protocol.memcache import (
     ERR_BAD_FORMAT,
@@ -697,3 +698,58 @@ def test_commands_parse_once_authenticated() -> None:
     parser.authenticated()
     assert not parser.require_auth
     assert parser.next_request() == Retrieval(b"get", [b"k"])
+
+
+SMALL_SCRIPT = (
+    b"set a 1 0 3\r\nabc\r\nget a b\r\ngets a\r\ncas a 0 0 1 9 noreply\r\nx\r\n"
+    b"set bad 0 0 1\r\nxyz\r\nincr a 1\r\ntouch a 5\r\ndelete a\r\n"
+    b"mg a v k Oo\r\nms b 2 T9 c\r\nhi\r\nmd b q\r\nma c N0\r\nme a\r\nmn\r\nbogus\r\n"
+)
+
+
+def test_pieces_of_every_size_up_to_the_whole_script() -> None:
+    whole = parse(SMALL_SCRIPT)
+    assert len(whole) == 16
+    for chunk in range(1, len(SMALL_SCRIPT) + 1):
+        assert parse(SMALL_SCRIPT, chunk) == whole, chunk
+
+
+keys = st.binary(min_size=1, max_size=250).filter(lambda k: b" " not in k and b"\n" not in k)
+keys = keys.filter(lambda k: b"\0" not in k and not k.endswith(b"\r"))
+storage_requests = st.builds(
+    Storage,
+    st.sampled_from([b"set", b"add", b"replace", b"append", b"prepend"]),
+    keys,
+    st.integers(0, 2**32 - 1),
+    st.integers(-(2**31), 2**31 - 1),
+    st.binary(max_size=300),
+    st.just(0),
+    st.booleans(),
+)
+retrieval_requests = st.builds(
+    Retrieval, st.sampled_from([b"get", b"gets"]), st.lists(keys, min_size=1, max_size=5)
+)
+
+
+def encode(request: Storage | Retrieval) -> bytes:
+    if isinstance(request, Retrieval):
+        return request.command + b" " + b" ".join(request.keys) + b"\r\n"
+    assert request.data is not None
+    line = b"%b %b %d %d %d" % (
+        request.command,
+        request.key,
+        request.flags,
+        request.exptime,
+        len(request.data),
+    )
+    return line + (b" noreply" if request.noreply else b"") + b"\r\n" + request.data + b"\r\n"
+
+
+@given(
+    st.lists(st.one_of(storage_requests, retrieval_requests), min_size=1, max_size=8),
+    st.integers(1, 50),
+)
+def test_encode_then_parse_round_trips(requests: list[Storage | Retrieval], chunk: int) -> None:
+    data = b"".join(encode(r) for r in requests)
+    assert parse(data) == requests
+    assert parse(data, chunk) == requests
