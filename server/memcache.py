@@ -727,7 +727,10 @@ def mc_md(ctx: MemcacheContext, req: Meta) -> None:
         if db.peek(key) is not None:
             state = tables.state.get(key, 0)
             tables.state[key] = (state | STALE) & ~TOKEN_SENT
-            tables.cas.pop(key, None)
+            app = ctx.app
+            if tables.cas.pop(key, None) is not None and app.feed:
+                # A replica that kept the old token must drop it too.
+                app.propagate(0, meta_effect(key, tables.flags.get(key, 0), 0))
     else:
         stats.slab[item_class(db.mc, key, value)][DELETE_HITS] += 1
         signal_modified(ctx, key)

@@ -493,6 +493,9 @@ def test_ms_with_c_keeps_its_cas_on_replicas(mc: MemcacheRunner) -> None:
     reply = mc("ms k 1 F5 c\r\nx\r\n")
     token = cas_of(reply)
     assert stream(mc)[-1] == meta_effect(b"k", 5, token)
+    # Invalidation takes the kept token away on replicas as well.
+    mc("md k I\r\n")
+    assert stream(mc)[-1] == meta_effect(b"k", 5, 0)
 
 
 def replay(source: MemcacheRunner, *, loading: bool = False) -> MemcacheRunner:
