@@ -126,6 +126,7 @@ class RawMemcache:
     def __init__(self, port: int, timeout_s: float = 10.0) -> None:
         self.port = port
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
+        self.pending = b""
 
     def close(self) -> None:
         self.sock.close()
@@ -134,18 +135,22 @@ class RawMemcache:
         self.sock.sendall(data)
 
     def read_until(self, terminator: bytes) -> bytes:
-        """Bytes up to and including `terminator`; what was read before a close, marked."""
-        data = b""
-        while not data.endswith(terminator):
+        """Bytes up to and including the next `terminator` (the rest stays buffered)."""
+        data = self.pending
+        while terminator not in data:
             chunk = self.sock.recv(1 << 20)
             if not chunk:
+                self.pending = b""
                 return data + b"<closed>"
             data += chunk
-        return data
+        end = data.index(terminator) + len(terminator)
+        self.pending = data[end:]
+        return data[:end]
 
     def read_until_closed(self) -> bytes:
         """Everything until the server closes; a reset (unread input at close) is a close."""
-        data = b""
+        data = self.pending
+        self.pending = b""
         try:
             while chunk := self.sock.recv(1 << 20):
                 data += chunk
@@ -202,8 +207,14 @@ class Session:
         if step.until:
             conn.send(self.substitute(step.data))
             return conn.read_until(step.until)
-        conn.send(self.substitute(step.data) + MN)
-        return conn.read_until(b"MN\r\n")
+        data = self.substitute(step.data) + MN
+        conn.send(data)
+        # mn makes memcached flush at once, so the replies may come in several writes: read
+        # up to the MN of the last mn sent.
+        reply = b""
+        for _ in range(data.count(MN)):
+            reply += conn.read_until(b"MN\r\n")
+        return reply
 
 
 _CAS_PATTERNS: Final = (
