@@ -8,8 +8,8 @@ Each verb `mc_<verb>(ctx, request)` takes a parsed request (protocol/memcache.py
 its reply bytes to `ctx.out`; it sends nothing itself. Semantics follow memcached 1.6.18's
 proto_text.c and do_store_item / do_add_delta (memcached.c) command by command, including its
 quirks: incr/decr rewrite a number in place padded with spaces when it got shorter, a classic
-`cas` with token 0 answers EXISTS, `ma` with a TTL change and a number that grew keeps the old
-TTL, meta errors ignore quiet mode.
+`cas` with token 0 answers EXISTS, `ma` with a TTL change keeps the old TTL when the number
+had to move to a new item, meta errors ignore quiet mode.
 
 Strategy (the shared keyspace):
 
@@ -292,6 +292,7 @@ def mc_get(ctx: MemcacheContext, req: Retrieval) -> None:
                 tables = item_tables(db)
             tables.access[key] = (now // 1000) * 2 + 1
     out.append(END)
+    _flushed(ctx)
 
 
 def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
@@ -337,6 +338,15 @@ def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
             tables = item_tables(db)
         tables.access[key] = code
     out.append(END)
+    _flushed(ctx)
+
+
+def _flushed(ctx: MemcacheContext) -> None:
+    """memcached writes its pending replies after every get and mn (conn_mwrite): from here
+    on they can no longer be thrown away, and the items they held are released."""
+    ctx.mark = len(ctx.out)
+    if ctx.held:
+        ctx.held.clear()
 
 
 def mc_delete(ctx: MemcacheContext, req: Command) -> None:
@@ -488,7 +498,7 @@ def mc_shutdown(ctx: MemcacheContext, req: Command) -> None:
 def mc_mn(ctx: MemcacheContext, req: Meta) -> None:
     """mn: a no-op that ends a pipeline of quiet meta commands (and flushes the replies)."""
     ctx.out.append(MN)
-    ctx.mark = len(ctx.out)
+    _flushed(ctx)
 
 
 # --- meta commands ---
@@ -620,6 +630,7 @@ def mc_mg(ctx: MemcacheContext, req: Meta) -> None:
     if f.value:
         out.append(value)
         out.append(CRLF)
+    ctx.held.add(key)
     if live and not f.no_update:
         bump(item_tables(db), key, now)
     cls = slab_class(item_total_bytes(len(key), flags, len(value)))
@@ -751,7 +762,7 @@ def mc_ma(ctx: MemcacheContext, req: Meta) -> None:
     key = req.key
     stats = ctx.service.stats
     incr = f.mode not in (68, 45)  # D -
-    result, number, grew = add_delta(ctx, key, incr, f.delta, f.req_cas)
+    result, number, replaced = add_delta(ctx, key, incr, f.delta, f.req_cas)
     status = b"HD"
     created = False
     if result == DELTA_NON_NUMERIC:
@@ -804,9 +815,9 @@ def mc_ma(ctx: MemcacheContext, req: Meta) -> None:
             parts.append(b" " + token)
         elif head == 107:  # k
             parts.append(_key_token(key, f.key_binary))
-    # memcached sets the TTL on the item it holds: after a number grew, that is the old,
-    # replaced item, so the reply shows the new TTL and the stored item keeps its own.
-    if deadline is not None and not grew and db.peek(key) is not None:
+    # memcached sets the TTL on the item it holds: when the number moved to a new item, that
+    # is the old one, so the reply shows the new TTL and the stored item keeps its own.
+    if deadline is not None and not replaced and db.peek(key) is not None:
         set_deadline(ctx, key, deadline)
     if error:
         out.append(MC_ERR_OPAQUE_TOO_LONG)

@@ -150,6 +150,8 @@ class MemcacheConnection(asyncio.Protocol):
         ctx.out = out
         ctx.mark = 0
         ctx.auth_reply_at = -1
+        if ctx.held:
+            ctx.held.clear()
         ctx.state = "conn_parse_cmd"
         ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
         close = False
@@ -170,6 +172,7 @@ class MemcacheConnection(asyncio.Protocol):
                 self._send(out)
                 out = ctx.out = []
                 ctx.mark = 0
+                ctx.held.clear()
                 if self._write_paused or self._outbox:
                     break
         if ran:

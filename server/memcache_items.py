@@ -365,8 +365,8 @@ def add_delta(
     """do_add_delta: incr / decr the number at `key`.
 
     Returns:
-        (result, the new number as a decimal string, whether the item was replaced by a
-        longer one rather than rewritten in place).
+        (result, the new number as a decimal string, whether a new item replaced the old
+        one rather than the number being rewritten in place).
     """
     db = ctx.db
     value = as_item(db.get(key))
@@ -387,10 +387,13 @@ def add_delta(
     stats = ctx.service.stats
     stats.slab[slab_class(total)][INCR_HITS if incr else DECR_HITS] += 1
     result = b"%d" % number
-    grew = len(result) > len(value)
+    # memcached rewrites the number in place only when nobody else holds the item (its
+    # refcount is 2); a reply of this batch still waiting to be written does. Otherwise,
+    # and when the number got longer, a new item of the exact length replaces it.
+    replaced = len(result) > len(value) or key in ctx.held
     event = b"incrby" if incr else b"decrby"
     now = db.keyspace.clock.now_ms()
-    if grew:
+    if replaced:
         # A new, longer item: same flags and TTL, fresh state.
         stored = result
         effect = write_item(
@@ -415,4 +418,4 @@ def add_delta(
         notify(ctx, "$", event, key)
         effect = [b"SET", key, stored, b"KEEPTTL"]
     emit(ctx, key, effect)
-    return DELTA_OK, result, grew
+    return DELTA_OK, result, replaced

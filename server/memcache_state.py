@@ -206,6 +206,7 @@ class MemcacheContext:
         "db",
         "fd",
         "guard_ctx",
+        "held",
         "kill",
         "laddr",
         "last_cmd_s",
@@ -221,6 +222,9 @@ class MemcacheContext:
         self.db: Database = app.keyspace.dbs[0]
         self.out: list[bytes] = []
         self.mark = 0
+        # Keys whose values pending replies hold (memcached's item references until the
+        # replies are written): incr/decr cannot rewrite those in place.
+        self.held: set[bytes] = set()
         self.close_after_write = False
         # memcached's -Y: with requirepass set, a connection must authenticate first.
         self.authenticated = not app.config["requirepass"]

@@ -52,6 +52,8 @@ class MemcacheRunner:
         ctx.out = []
         ctx.mark = 0
         ctx.auth_reply_at = -1
+        if ctx.held:
+            ctx.held.clear()
         ctx.access_s = self.clock.now_ms() // 1000
         self.parser.feed(data)
         while (request := self.parser.next_request()) is not None:

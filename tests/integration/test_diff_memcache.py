@@ -170,6 +170,9 @@ def test_incr_decr(diff: MemcacheDiff) -> None:
             b"set n 7 0 2\r\n10\r\nincr n 5\r\ndecr n 100\r\nget n\r\n",
             b"set n 0 0 3\r\n100\r\ndecr n 1\r\nget n\r\nincr n 5\r\nget n\r\n",
             b"set n 0 0 2\r\n99\r\nincr n 1\r\nget n\r\n",
+            b"set n 0 0 3\r\n007\r\nget n\r\nincr n 1\r\nget n\r\nmg n v\r\ndecr n 1\r\n",
+            b"set n 0 0 3\r\n007\r\nmg n v\r\nincr n 1\r\nget n\r\n",  # mg holds the item
+            b"set n 0 0 3\r\n007\r\nmg n\r\nmn\r\nincr n 1\r\nmg n s v\r\nma n v\r\n",
             b"set n 0 0 20\r\n18446744073709551615\r\nincr n 1\r\nget n\r\n",
             b"incr n 18446744073709551615\r\nincr n 18446744073709551616\r\n",
             b"set n 0 0 2\r\nab\r\nincr n 1\r\nset e 0 0 0\r\n\r\nincr e 1\r\n",
@@ -246,6 +249,7 @@ def test_errors(diff: MemcacheDiff) -> None:
             b"set " + b"k" * 251 + b" 0 0 1\r\nx\r\n",
             b"get " + b"k" * 251 + b"\r\n",
             b"set a 0 0 1\r\n1\r\nget a " + b"k" * 251 + b" a\r\n",  # discards earlier replies
+            b"get a\r\nset b 0 0 1\r\n2\r\nget " + b"k" * 251 + b"\r\n",  # not a get's
             b"set k 0 0 1 a b c d e f g h i j k l m n o p q r s t u v w\r\nx\r\n",
             b"get nul\x00zzz\r\nset nul 0 0 1\r\nx\r\nget n\x00ul\r\n",
             b"verbosity\r\nverbosity x\r\nverbosity 1 2 3\r\n",

@@ -218,6 +218,18 @@ def test_incr_decr(mc: MemcacheRunner) -> None:
     assert mc("get n\r\n") == b"VALUE n 5 2\r\n0 \r\nEND\r\n"  # rewritten in place, padded
 
 
+def test_incr_after_an_mg_in_the_same_batch_is_not_in_place(mc: MemcacheRunner) -> None:
+    # The mg reply, not yet written, holds the item as memcached's response object does; a
+    # get writes its replies at once (conn_mwrite) and holds nothing.
+    mc("set n 0 0 3\r\n007\r\n")
+    assert mc("mg n v\r\nincr n 1\r\nget n\r\n") == (
+        b"VA 3\r\n007\r\n8\r\nVALUE n 0 1\r\n8\r\nEND\r\n"
+    )
+    assert mc("get n\r\nincr n 1\r\nget n\r\n").endswith(b"VALUE n 0 1\r\n9\r\nEND\r\n")
+    mc("set n 0 0 3\r\n007\r\n")
+    assert mc("mg n\r\nmn\r\nincr n 1\r\nget n\r\n").endswith(b"VALUE n 0 3\r\n8  \r\nEND\r\n")
+
+
 def test_incr_wraps_at_two_to_the_64(mc: MemcacheRunner) -> None:
     mc("set n 0 0 20\r\n18446744073709551615\r\n")
     assert mc("incr n 2\r\n") == b"1\r\n"
@@ -312,6 +324,10 @@ def test_get_with_an_overlong_key_discards_the_pending_replies(mc: MemcacheRunne
     assert reply == b"CLIENT_ERROR bad command line format\r\n"
     assert mc(b"get a\r\nmn\r\nget " + b"k" * 251 + b"\r\n") == (
         b"VALUE a 0 1\r\n1\r\nEND\r\nMN\r\nCLIENT_ERROR bad command line format\r\n"
+    )
+    # A get writes its replies at once: a later error cannot take them back.
+    assert mc(b"get a\r\nset b 0 0 1\r\n2\r\nget " + b"k" * 251 + b"\r\n") == (
+        b"VALUE a 0 1\r\n1\r\nEND\r\nCLIENT_ERROR bad command line format\r\n"
     )
 
 
