@@ -64,11 +64,9 @@ INT32_MAX: Final = 2**31 - 1
 
 ERROR: Final = b"ERROR"
 ERR_BAD_FORMAT: Final = b"CLIENT_ERROR bad command line format"
-ERR_BAD_CHUNK: Final = b"CLIENT_ERROR bad data chunk"
 ERR_INVALID_EXPTIME: Final = b"CLIENT_ERROR invalid exptime argument"
 ERR_INVALID_DELTA: Final = b"CLIENT_ERROR invalid numeric delta argument"
 ERR_DELETE_USAGE: Final = b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]"
-ERR_TOO_LARGE: Final = b"SERVER_ERROR object too large for cache"
 ERR_FLAGS_TOO_LONG_MG: Final = b"CLIENT_ERROR options flags are too long"
 ERR_FLAGS_TOO_LONG: Final = b"CLIENT_ERROR options flags too long"
 ERR_DUPLICATE_FLAG: Final = b"CLIENT_ERROR duplicate flag"
@@ -329,7 +327,6 @@ def _noreply(tokens: list[bytes], ntokens: int) -> bool:
 # --- parser ---
 
 _LINE, _DATA, _SWALLOW, _CLOSED, _AUTH_LINE, _AUTH_DATA = range(6)
-_STORAGE_COMMANDS: Final = frozenset((b"set", b"add", b"replace", b"append", b"prepend", b"cas"))
 
 
 class MemcacheParser:
@@ -339,6 +336,8 @@ class MemcacheParser:
         max_item_bytes: memcached's -I (item_size_max); larger items are refused and their
             data swallowed.
         max_get_line_bytes: the longest get/gets line buffered before closing.
+        require_auth: start in memcached's ASCII authentication phase (-Y); call
+            `authenticated()` once an `Auth` request's credentials are accepted.
     """
 
     __slots__ = (
@@ -1007,11 +1006,6 @@ OK: Final = b"OK\r\n"
 RESET: Final = b"RESET\r\n"
 MN: Final = b"MN\r\n"
 EN: Final = b"EN\r\n"
-
-
-def line(text: bytes) -> bytes:
-    """One reply line with its CRLF."""
-    return text + CRLF
 
 
 def value_header(key: bytes, flags: int, nbytes: int, cas: int | None = None) -> bytes:

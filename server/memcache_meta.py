@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from protocol.resp import encode_command
 from server.memcache_state import item_tables, service_for
 
 if TYPE_CHECKING:
@@ -143,8 +142,3 @@ def apply_table(app: App, db: Database, blob: bytes) -> int:
         if apply_meta(app, db, key, int(flags_raw), int(cas_raw)):
             applied += 1
     return applied
-
-
-def encoded_effect(key: bytes, flags: int, cas: int) -> bytes:
-    """The effect as the AOF and the replication stream carry it (RESP)."""
-    return encode_command(meta_effect(key, flags, cas))
