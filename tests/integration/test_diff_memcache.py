@@ -319,6 +319,7 @@ def test_meta_get(diff: MemcacheDiff) -> None:
             b"ms k 2 T0 F5\r\nhi\r\nmg k\r\nmg k v\r\nmg k s v f t k Oq c\r\n",
             b"mg k h l\r\nmg k h l\r\nmg k h l u\r\n",
             b"mg k vv\r\nmg k v v\r\nmg k z\r\nmg k Pxx Lyy v\r\n",
+            b"mg k E5 v\r\nms k 1 E99\r\nx\r\nmd k E5\r\nma k E5\r\n",  # no E in 1.6.18
             b"mg k t T100 t\r\nmg k t\r\nmg k T-1 v\r\nmg k v\r\n",
             b"mg " + b"k" * 251 + b"\r\nmg\r\n",
             b"mg k " + b" ".join([b"O%d" % i for i in range(17)]) + b"\r\n",
