@@ -274,6 +274,7 @@ def _memccapable(port: int) -> dict[str, str]:
     return outcomes
 
 
+@pytest.mark.slow
 def test_memccapable_ascii_passes_what_memcached_passes(
     duocache: ServerProcess, memcached: RealMemcached
 ) -> None:
