@@ -44,7 +44,21 @@ logger = logging.getLogger(__name__)
 Execute = Callable[[list[bytes]], None]
 
 ITEMS_PER_COMMAND: Final = 64  # AOF_REWRITE_ITEMS_PER_CMD
-MCMETA_CHANNEL: Final = b"__duocache:mcmeta"  # memcached flags/CAS effect (see server/durability)
+MCMETA_CHANNEL: Final = b"__duocache:mcmeta"  # memcached flags/CAS effect
+
+
+def mcmeta_effect(key: bytes, flags: int, cas: int) -> list[bytes]:
+    """`PUBLISH __duocache:mcmeta "<flags> <cas> <key>"`: the write stream's form of a memcached
+    item's flags and CAS (server/memcache_meta.py; one message, as PUBLISH takes one)."""
+    return [b"PUBLISH", MCMETA_CHANNEL, b"%d %d %b" % (flags, cas, key)]
+
+
+def parse_mcmeta_message(message: bytes) -> tuple[bytes, int, int] | None:
+    """(key, flags, cas) from such a message, or None when it is malformed."""
+    parts = message.split(b" ", 2)
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    return parts[2], int(parts[0]), int(parts[1])
 
 
 class AOFError(Exception):
@@ -178,7 +192,7 @@ def load_aof_data(
         filename: for messages.
         keyspace: receives the RDB part directly; commands go through `execute`.
         execute: runs one argv (raise AOFUnknownCommandError for an unknown command).
-        on_mcmeta: applies `PUBLISH __duocache:mcmeta <key> <flags> <cas>` effects instead of
+        on_mcmeta: applies `PUBLISH __duocache:mcmeta "<flags> <cas> <key>"` effects instead of
             running them; None runs them as ordinary commands.
 
     Returns:
@@ -242,14 +256,15 @@ def _run(
 ) -> None:
     if (
         on_mcmeta is not None
-        and len(argv) == 5
+        and len(argv) == 3
         and argv[1] == MCMETA_CHANNEL
         and argv[0].upper() == b"PUBLISH"
     ):
-        try:
-            on_mcmeta(argv[2], int(argv[3]), int(argv[4]))
-        except ValueError:
+        parsed = parse_mcmeta_message(argv[2])
+        if parsed is None:
             logger.warning("ignoring a malformed memcached metadata record in %s", filename)
+        else:
+            on_mcmeta(*parsed)
         return
     try:
         execute(argv)
@@ -359,7 +374,7 @@ def write_aof_commands(
     PEXPIREAT), at most 64 items per command. Returns the bytes written.
 
     `mcmeta` holds memcached flags and CAS of db 0 keys; each follows its key's commands as
-    `PUBLISH __duocache:mcmeta <key> <flags> <cas>`, the write stream's form of it.
+    `PUBLISH __duocache:mcmeta "<flags> <cas> <key>"`, the write stream's form of it.
     """
     written = 0
     buf = bytearray()
@@ -391,9 +406,7 @@ def write_aof_commands(
                 if mcmeta and db.index == 0:
                     meta = mcmeta.get(key)
                     if meta is not None:
-                        buf += encode_command(
-                            [b"PUBLISH", MCMETA_CHANNEL, key, b"%d" % meta[0], b"%d" % meta[1]]
-                        )
+                        buf += encode_command(mcmeta_effect(key, meta[0], meta[1]))
                 if len(buf) > 1 << 20:
                     out.write(buf)
                     written += len(buf)

@@ -6,7 +6,7 @@ does not know are ignored by contract), so the file still loads there as plain s
 
 Blob layout: a sequence of records `<key><flags><cas>`, the key as an RDB length followed by
 its bytes and both numbers as RDB lengths (1 to 9 bytes each). Only keys that need metadata
-appear. The AOF carries the same facts as `PUBLISH __duocache:mcmeta <key> <flags> <cas>`
+appear. The AOF carries the same facts as `PUBLISH __duocache:mcmeta "<flags> <cas> <key>"`
 effects (persistence/aof.py).
 """
 

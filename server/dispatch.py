@@ -38,6 +38,7 @@ from server.errors import (
     err_unknown_subcommand,
     storage_error_text,
 )
+from server.memcache_meta import intercept as intercept_memcache_meta
 from server.multi import exec_abort
 from storage.errors import StorageError
 
@@ -98,6 +99,8 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     ):
         resolved = resolve(argv)
         if type(resolved) is str:
+            if (ctx.is_primary_link or ctx.app.loading) and intercept_memcache_meta(ctx, argv):
+                return 0  # a memcached metadata effect where PUBLISH is not registered
             if argv[0].upper() == b"EXEC":
                 return _reject(ctx, COMMANDS.get(b"EXEC"), resolved)
             # An arity error still counts as a rejected call of that command (commandstats).
@@ -146,6 +149,9 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = 
     """
     app = ctx.app
     ctx.begin_command(spec)
+    if (ctx.is_primary_link or app.loading) and intercept_memcache_meta(ctx, argv):
+        # memcached flags and CAS travel as PUBLISH __duocache:mcmeta (server/memcache_meta.py).
+        return 0
     started = time.perf_counter_ns()
     # Effects are collected until the outermost call ends (App.propagate's strategy).
     app.call_depth += 1

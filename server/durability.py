@@ -80,6 +80,7 @@ from server.app import REDIS_VERSION, App
 from server.context import CommandContext
 from server.errors import ERR_MISCONF
 from server.info import INFO_PROVIDERS
+from server.memcache_meta import apply_meta
 
 logger = logging.getLogger(__name__)
 
@@ -214,10 +215,10 @@ class Durability:
         self.sync_waiters: list[SyncTransfer] = []
         self.last_backup_s = time.time()
         self._last_keepalive_s = 0.0
-        # --- memcached metadata (wired by the memcached family) ---
-        self.mcmeta_export: Callable[[], McMeta] = dict
-        self.mcmeta_import: Callable[[McMeta], None] = _ignore_table
-        self.mcmeta_apply: Callable[[bytes, int, int], None] = _ignore_meta
+        # --- memcached metadata of database 0 (server/memcache_meta.py's side tables) ---
+        self.mcmeta_export: Callable[[], McMeta] = self._mcmeta_export
+        self.mcmeta_import: Callable[[McMeta], None] = self._mcmeta_import
+        self.mcmeta_apply: Callable[[bytes, int, int], None] = self._mcmeta_apply
         # --- wiring ---
         app.cron_hooks.append(self.cron)
         app.shutdown_hooks.append(self.on_shutdown)
@@ -257,6 +258,21 @@ class Durability:
             repl_offset=int(getattr(self.app, "master_repl_offset", 0) or 0),
             aof_base=aof_base,
         )
+
+    def _mcmeta_export(self) -> McMeta:
+        tables = self.app.keyspace.dbs[0].mc
+        if tables is None:
+            return {}
+        flags, cas = tables.flags, tables.cas
+        return {key: (flags.get(key, 0), cas.get(key, 0)) for key in flags.keys() | cas.keys()}
+
+    def _mcmeta_import(self, table: McMeta) -> None:
+        db = self.app.keyspace.dbs[0]
+        for key, (flags, cas) in table.items():
+            apply_meta(self.app, db, key, flags, cas)
+
+    def _mcmeta_apply(self, key: bytes, flags: int, cas: int) -> None:
+        apply_meta(self.app, self.app.keyspace.dbs[0], key, flags, cas)
 
     def _mcmeta_aux(self) -> list[tuple[bytes, bytes]] | None:
         table = self.mcmeta_export()
@@ -1409,14 +1425,6 @@ def _used_memory(app: App) -> int:
         with contextlib.suppress(Exception):
             return int(used())
     return 0
-
-
-def _ignore_table(table: McMeta) -> None:
-    return None
-
-
-def _ignore_meta(key: bytes, flags: int, cas: int) -> None:
-    return None
 
 
 def _aof_executor(ctx: CommandContext) -> Callable[[list[bytes]], None]:

@@ -234,6 +234,24 @@ ERR_REPLCONF_FILTER_MISSING: Final = "ERR Missing rdb-filter-only values"
 ERR_REPLCONF_FILTER: Final = "ERR Unsupported rdb-filter-only option: %s"
 ERR_SYNC_PENDING_OUTPUT: Final = "ERR SYNC and PSYNC are invalid with pending output"
 
+# --- memcached (proto_text.c, memcached.c): whole reply lines, CRLF included ---
+MC_ERR_NON_NUMERIC: Final = b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+MC_ERR_BAD_FORMAT: Final = b"CLIENT_ERROR bad command line format\r\n"
+MC_ERR_BAD_CHUNK: Final = b"CLIENT_ERROR bad data chunk\r\n"
+MC_ERR_TOO_LARGE: Final = b"SERVER_ERROR object too large for cache\r\n"
+MC_ERR_OPAQUE_TOO_LONG: Final = b"CLIENT_ERROR opaque token too long\r\n"
+MC_ERR_INVALID_EXPTIME: Final = b"CLIENT_ERROR invalid exptime argument\r\n"
+MC_ERR_SHUTDOWN_DISABLED: Final = b"ERROR: shutdown not enabled\r\n"
+MC_ERR_SHUTDOWN_MODE: Final = b"CLIENT_ERROR invalid shutdown mode\r\n"
+MC_ERR_OUT_OF_MEMORY: Final = b"SERVER_ERROR out of memory storing object\r\n"
+MC_ERR_AUTH_FAILURE: Final = b"CLIENT_ERROR authentication failure\r\n"
+# Duocache's own (memcached has no replicas): Redis's wording, memcached's class.
+MC_ERR_REPLICA_WRITE: Final = b"SERVER_ERROR You can't write against a read only replica.\r\n"
+MC_ERR_USAGE_DETAIL: Final = b"CLIENT_ERROR usage: stats detail on|off|dump\r\n"
+MC_ERR_BAD_COMMAND_LINE: Final = b"CLIENT_ERROR bad command line\r\n"
+MC_ERR_ILLEGAL_SLAB: Final = b"CLIENT_ERROR Illegal slab id\r\n"
+MC_ERR_TOO_MANY_CONNECTIONS: Final = b"ERROR Too many open connections\r\n"
+
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,
     NotAnIntegerError: ERR_NOT_INTEGER,

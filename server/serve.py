@@ -48,6 +48,7 @@ async def _listen(
 
 def _import_families() -> None:
     import server.commands  # noqa: F401  (registers every command family)
+    from server import memcache_connection  # noqa: F401  (registers the memcached listener)
 
 
 async def serve(config: Config) -> int:

@@ -40,6 +40,7 @@ from typing import Any, Final, TypeVar
 
 from storage.clock import Clock, SystemClock
 from storage.errors import WrongTypeError
+from storage.item_tables import ItemTables
 from storage.sizes import BYTES_HEADER, EXPIRE_ENTRY, entry_size, value_size
 
 NUM_SLOTS: Final = 16384
@@ -91,6 +92,7 @@ class Database:
         "expires",
         "index",
         "keyspace",
+        "mc",
         "sized",
         "used",
         "watched",
@@ -110,6 +112,8 @@ class Database:
         self.access: dict[bytes, int] | None = None
         # key -> the clients (opaque to storage) blocked on it, oldest first.
         self.blocked: dict[bytes, dict[Any, None]] = {}
+        # memcached item metadata (flags, CAS...), created on first use (item_tables.py).
+        self.mc: ItemTables | None = None
 
     # --- reads ---
 
@@ -326,6 +330,7 @@ class Database:
         self.sized = {}
         if self.access is not None:
             self.access = {}
+        self.mc = None
         return removed
 
     # --- whole-database views ---
@@ -479,6 +484,8 @@ class Keyspace:
         da.used, db.used = db.used, da.used
         da.sized, db.sized = db.sized, da.sized
         da.access, db.access = db.access, da.access
+
+        da.mc, db.mc = db.mc, da.mc
 
         # Clients stay blocked on their database index; the swapped-in data may serve them.
         for d in (da, db):

@@ -442,7 +442,7 @@ async def test_aof_metadata_effects_are_applied_on_load(in_tmp: Path) -> None:
     run.app.config.set("appendonly", ["yes"])
     await _until(lambda: durability.aof_state == "on")
     run("SET", "item", "v")
-    run.app.propagate(0, [b"PUBLISH", b"__duocache:mcmeta", b"item", b"7", b"99"])
+    run.app.propagate(0, [b"PUBLISH", b"__duocache:mcmeta", b"7 99 item"])
     durability.on_shutdown()
     again = _runner(("appendonly", ["yes"]))
     restored = durability_of(again.app)

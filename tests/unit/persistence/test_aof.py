@@ -129,7 +129,7 @@ def test_a_torn_transaction_truncates_before_multi() -> None:
 
 def test_mcmeta_effects_go_to_their_hook() -> None:
     meta: list[tuple[bytes, int, int]] = []
-    data = _cmds(SET_A, [b"PUBLISH", b"__duocache:mcmeta", b"a", b"5", b"77"])
+    data = _cmds(SET_A, [b"PUBLISH", b"__duocache:mcmeta", b"5 77 a"])
     rec, _ = _load(data, on_mcmeta=lambda k, fl, cas: meta.append((k, fl, cas)))
     assert rec.seen == [SET_A]
     assert meta == [(b"a", 5, 77)]
@@ -172,7 +172,7 @@ def test_base_as_commands_rebuilds_the_dataset() -> None:
     rpush = [c for c in commands if c[0] == b"RPUSH"]
     assert [len(c) - 2 for c in rpush] == [64, 64, 2]
     assert [b"PEXPIREAT", b"s", b"1900000000000"] in commands
-    assert [b"PUBLISH", b"__duocache:mcmeta", b"s", b"3", b"9"] in commands
+    assert [b"PUBLISH", b"__duocache:mcmeta", b"3 9 s"] in commands
     assert [b"SELECT", b"2"] in commands
     assert [b"HMSET", b"h", b"f", b"v", b"g", b"w"] in commands
     assert [b"ZADD", b"z", b"1.5", b"a", b"inf", b"b"] in commands
