@@ -284,8 +284,11 @@ def _rename(ctx: CommandContext, argv: list[bytes], nx: bool) -> Reply:
     deadline = db.get_expire(src)
     # Looked up even without NX, so an expired destination is reclaimed (and its DEL
     # propagated) before it is overwritten, as lookupKeyWrite does.
-    if db.get(dst) is not None and nx:
-        return 0
+    if db.get(dst) is not None:
+        if nx:
+            return 0
+        # Redis deletes an existing destination and adds the key anew (dbDelete + dbAdd).
+        db.pop(dst)
     db.pop(src)
     db.set(dst, value, deadline)
     # Database.set emitted "new" for the destination (dbAdd); rename_from and rename_to follow.
@@ -362,8 +365,11 @@ def copy_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     if value is None:
         return 0
     deadline = src.get_expire(key)
-    if dst.get(newkey) is not None and not replace:
-        return 0
+    if dst.get(newkey) is not None:
+        if not replace:
+            return 0
+        # REPLACE deletes the destination and adds the copy anew (dbDelete + dbAdd).
+        dst.pop(newkey)
     dst.set(newkey, duplicate_value(value), deadline)
     dst.modified(newkey)
     notify_in(ctx, dst, "g", b"copy_to", newkey)
