@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -73,7 +74,7 @@ def test_clients_are_served_in_the_order_they_blocked(
     control: redis.Redis, clients: Callable[[int], redis.Redis], pool: ThreadPoolExecutor
 ) -> None:
     waiters = [clients(3) for _ in range(4)]
-    futures = [park(pool, control, lambda c=c: c.bzpopmin("z", 0)) for c in waiters]
+    futures = [park(pool, control, partial(c.bzpopmin, "z", 0)) for c in waiters]
     control.zadd("z", {"a": 1, "b": 2, "c": 3})
     assert [f.result(timeout=5) for f in futures[:3]] == [
         [b"z", b"a", 1.0],
