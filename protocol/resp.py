@@ -573,6 +573,8 @@ def _encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
             out.append(b"$%d\r\n%b\r\n" % (len(value.text), value.text))
     elif isinstance(value, int):  # IntEnum and friends
         _encode_into(out, int(value), resp3)
+    elif isinstance(value, bytes):  # a subclass (a stored EmbstrBytes)
+        out.append(b"$%d\r\n%b\r\n" % (len(value), bytes(value)))
     else:
         raise TypeError(f"cannot encode {t.__name__} as RESP")
 

@@ -41,6 +41,7 @@ from typing import Any, Final, TypeVar
 from storage.clock import Clock, SystemClock
 from storage.errors import WrongTypeError
 from storage.sizes import BYTES_HEADER, EXPIRE_ENTRY, entry_size, value_size
+from storage.values import is_string
 
 NUM_SLOTS: Final = 16384
 SHARD_BITS: Final = 10
@@ -159,7 +160,7 @@ class Database:
             WrongTypeError: the key holds a container.
         """
         value = self.get(key)
-        if value is None or type(value) is bytes or type(value) is bytearray:
+        if value is None or type(value) is bytes or is_string(value):
             return value
         raise WrongTypeError()
 

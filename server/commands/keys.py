@@ -40,7 +40,7 @@ from storage.hashes import HashValue
 from storage.keyspace import NUM_SLOTS, Database
 from storage.lists import ListValue
 from storage.sets import SetValue
-from storage.values import type_name
+from storage.values import EmbstrBytes, type_name
 from storage.zset import ZSet
 
 _INT_MIN: Final = -(2**31)
@@ -81,12 +81,13 @@ def db_index_arg(ctx: CommandContext, raw: bytes) -> Database:
 
 
 def duplicate_value(value: Any) -> Any:
-    """A deep copy of a stored value for COPY (strings that are bytes are shared)."""
+    """A deep copy of a stored value for COPY (immutable strings are shared). The copy keeps
+    the encoding, as Redis's dupStringObject does: a raw string stays raw."""
     t = type(value)
-    if t is bytes:
+    if t is bytes or t is EmbstrBytes:
         return value
     if t is bytearray:
-        return bytes(value)
+        return bytearray(value)
     if t is ListValue:
         return ListValue(value)
     if t is SetValue:
