@@ -7,6 +7,7 @@ A scenario is a list of steps:
     ("run", *argv)          the control client runs argv (its reply is recorded)
     ("reply", name)         the reply client `name` has been sent since it parked
     ("close", name)         client `name` disconnects while parked
+    ("gone", key)           wait until `key` has expired (EXISTS polls it; nothing recorded)
 
 `run_on_wire` returns the raw bytes of every recorded reply, in order, so two servers can be
 compared byte for byte; `run_in_process` runs the same steps on a Runner and returns the
@@ -125,6 +126,8 @@ def run_on_wire(port: int, steps: Sequence[Step], resp3: bool = False) -> list[b
                     conns.pop(rest[0]).close()
                     parked -= 1
                     wait_until(lambda n=parked: blocked_clients(control) == n)  # type: ignore[misc]
+                elif kind == "gone":
+                    wait_until(lambda k=rest[0]: control.command("EXISTS", k) == b":0\r\n")  # type: ignore[misc]
                 else:
                     raise ValueError(kind)
             replies.append(b"blocked:%d" % blocked_clients(control))
@@ -159,6 +162,8 @@ def run_in_process(steps: Sequence[Step], run: Runner | None = None) -> list[lis
             clients[rest[0]].replies.pop(0)
         elif kind == "close":
             run.app.client_closed(clients.pop(rest[0]).ctx)
+        elif kind == "gone":
+            raise ValueError("expiry by time is not replayed in-process")
     parser = RESPParser()
     parser.feed(b"".join(run.feed))
     out = []
