@@ -212,7 +212,11 @@ class Database:
         elif exp and exp.pop(key, None) is not None:
             self.used -= EXPIRE_ENTRY
         if old is None:
-            self._created(key)
+            # _created, inline on the hot path.
+            if self.blocked and key in self.blocked:
+                self.keyspace.on_ready(self, key)
+            if self.keyspace.on_new_key is not None:
+                self.keyspace.on_new_key(self, key)
 
     def set_keep_ttl(self, key: bytes, value: Any) -> None:
         """Store `value` at `key` and keep its deadline (SET KEEPTTL, APPEND on a new object)."""

@@ -9,6 +9,7 @@ answers PING on a fresh connection, and its log shows no internal error or trace
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from typing import Final
 
@@ -78,6 +79,10 @@ HUGE: Final = st.sampled_from(
     [
         b"*99999999999\r\n",
         b"*2147483648\r\n$4\r\nPING\r\n",
+        # Declared counts the parser accepts but that never arrive (hiredis would
+        # preallocate them and take seconds to free them).
+        b"*2147483647\r\n$4\r\nPING\r\n",
+        b"*1\r\n$4\r\nPING\r\n*1999999999\r\n",
         b"*1048577\r\n",
         b"*-5\r\n*1\r\n$4\r\nPING\r\n",
         b"*1\r\n$536870913\r\n",
@@ -143,3 +148,13 @@ def test_the_server_survives_anything_on_the_wire(
     for data in sessions:
         send(fuzzed.port, data)
     assert_healthy(fuzzed)
+
+
+def test_an_unfinished_huge_request_does_not_stall_the_server(fuzzed: ServerProcess) -> None:
+    # Two billion declared arguments, one sent, then the client leaves: the server must not
+    # spend seconds on what never arrived (hiredis would have preallocated the array).
+    with socket.create_connection(("127.0.0.1", fuzzed.port), timeout=5) as sock:
+        sock.sendall(b"*2147483647\r\n$4\r\nPING\r\n")
+    started = time.monotonic()
+    assert_healthy(fuzzed)
+    assert time.monotonic() - started < 1.0
