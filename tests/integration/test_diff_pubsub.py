@@ -284,6 +284,7 @@ def test_keyspace_events_as_messages_and_pushes(ps: PubSubDiff, notifying: None)
     ps.received(2)
     ps.on(ps.pub, "DEL", "t11.k")
     ps.received(2)
-    ps.on(ps.sub, "UNSUBSCRIBE", replies=2)
+    # Named: without arguments Redis drops channels in its hash table's order.
+    ps.on(ps.sub, "UNSUBSCRIBE", "__keyspace@0__:t11.k", "__keyevent@0__:del", replies=2)
     ps.on(ps.sub, "PUNSUBSCRIBE", replies=1)
     ps.check()
