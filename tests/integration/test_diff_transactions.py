@@ -328,15 +328,16 @@ def test_watch_and_writes_of_every_family(
 
 def test_watched_key_that_expires(two: Two) -> None:
     a, b = two.a, two.b
-    # Expired before EXEC, reclaimed by another client's read.
-    a.check(("SET", "k", "v", "PX", "20"))
+    # Expired before EXEC, reclaimed by another client's read. (The TTL leaves WATCH time to
+    # run before the deadline even on a loaded machine.)
+    a.check(("SET", "k", "v", "PX", "400"))
     a.check(("WATCH", "k"))
     wait_until(lambda: b.send("EXISTS", "k") == (b":0\r\n", b":0\r\n"))
     a.check(("MULTI",))
     a.check(("PING",))
     a.check(("EXEC",))
     # Expired before EXEC, with nobody touching it in between.
-    a.check(("SET", "j", "v", "PX", "20"))
+    a.check(("SET", "j", "v", "PX", "400"))
     a.check(("WATCH", "j"))
     wait_until(lambda: b.send("PTTL", "j") == (b":-2\r\n", b":-2\r\n"))
     a.check(("MULTI",))

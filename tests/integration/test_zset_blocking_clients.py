@@ -123,9 +123,11 @@ def test_a_timed_out_client_is_not_served_later(
     control: redis.Redis, clients: Callable[[int], redis.Redis], pool: ThreadPoolExecutor
 ) -> None:
     short, long = clients(3), clients(3)
-    f_short = pool.submit(short.bzpopmin, "z", 0.05)
-    f_long = park(pool, control, lambda: long.bzpopmin("z", 5))
+    f_short = park(pool, control, lambda: short.bzpopmin("z", 1))
+    f_long = park(pool, control, lambda: long.bzpopmin("z", 10))
+    # The first in the queue times out; the key's next writer serves the second.
     assert f_short.result(timeout=5) is None
+    wait_until(lambda: blocked(control) == 1)
     control.zadd("z", {"a": 1})
     assert f_long.result(timeout=5) == [b"z", b"a", 1.0]
 
