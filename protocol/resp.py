@@ -19,17 +19,22 @@ Two parsers share that contract:
   differently (a '+', ':' or '*' element inside a request).
 
 The fast path only ever delivers what the exact path would. A chunk goes to hiredis only when
-it starts at a boundary, begins with '*', and contains no CRLF followed by '+', '=' or '('
-(the reply types hiredis would hand back as bytes). hiredis results that are not a list of
-bytes, hiredis errors, and a chunk that ends inside a command all hand over to the exact
-path, which re-reads the chunk from the first command hiredis has not delivered. When the
-exact path has consumed everything, the next chunk may use hiredis again.
+it starts at a boundary, begins with '*', contains no CRLF followed by '+', '=' or '('
+(the reply types hiredis would hand back as bytes), and no '*' followed by seven digits:
+hiredis allocates an array of the declared size as soon as it reads a header, and freeing
+one declared at two billion elements takes seconds, so a count of a million or more is
+left to the exact path, which grows its argv as elements arrive, as Redis does. hiredis
+results that are not a list of bytes, hiredis errors, and a chunk that ends inside a
+command all hand over to the exact path, which re-reads the chunk from the first command
+hiredis has not delivered. When the exact path has consumed everything, the next chunk may
+use hiredis again.
 
 "Need more data" is an ordinary return value (None), never an exception.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
@@ -47,6 +52,8 @@ DEFAULT_QUERY_BUFFER_LIMIT: Final = 1024 * 1024 * 1024
 UNAUTHENTICATED_MAX_ARGS: Final = 10
 UNAUTHENTICATED_MAX_BULK: Final = 16384
 
+# A multibulk count of a million or more somewhere in a chunk (see the parser strategy).
+_BIG_COUNT: Final = re.compile(rb"\*[0-9]{7}")
 _SPACE: Final = frozenset(b" \t\n\r\v\f")  # C isspace()
 _TOKEN_END: Final = frozenset(b" \n\r\t")
 _HEX: Final = frozenset(b"0123456789abcdefABCDEF")
@@ -224,6 +231,7 @@ class RESPParser:
             and b"\r\n+" not in data
             and b"\r\n=" not in data
             and b"\r\n(" not in data
+            and _BIG_COUNT.search(data) is None
         ):
             if self._buf:
                 self._buf.clear()
@@ -573,6 +581,8 @@ def _encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
             out.append(b"$%d\r\n%b\r\n" % (len(value.text), value.text))
     elif isinstance(value, int):  # IntEnum and friends
         _encode_into(out, int(value), resp3)
+    elif isinstance(value, bytes):  # a subclass (a stored EmbstrBytes)
+        out.append(b"$%d\r\n%b\r\n" % (len(value), bytes(value)))
     else:
         raise TypeError(f"cannot encode {t.__name__} as RESP")
 

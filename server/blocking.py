@@ -1,8 +1,8 @@
 """Blocking commands: parking a client on keys, serving it when a key is ready, timeouts.
 
 This module owns the waiting; the command families own what "ready" means. It is generic:
-the list commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) use it, and the sorted-set ones
-(BZPOPMIN, BZPOPMAX, BZMPOP) plug in the same way.
+the list commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) and the sorted-set ones
+(BZPOPMIN, BZPOPMAX, BZMPOP, in server/commands/zpops.py) use it.
 
 How a blocking command uses it
 ------------------------------
@@ -21,9 +21,9 @@ that form through `ctx.propagate`). When it cannot, it returns a `Block` instead
   serveClientsBlockedOn*Key: the change itself, `ctx.notify` events, `ctx.dirty`, one
   `ctx.propagate(argv)` per effect (the non-blocking command, e.g. `LPOP key`; the
   original blocking argv is never propagated), and `ctx.db.modified(k)` for every key it
-  wrote, so a push it makes (BLMOVE) can wake the next waiter. It may return an error
-  value (a `RespError`) to end the wait with an error, as BLMOVE does when its
-  destination holds the wrong type.
+  wrote (WATCH); a destination it creates (BLMOVE) wakes the next waiter by itself. It
+  may return an error value (a `RespError`) to end the wait with an error, as BLMOVE
+  does when its destination holds the wrong type.
 * `timeout_reply`: what the client gets on timeout or `CLIENT UNBLOCK id TIMEOUT`.
 * `denied_reply`: what the command answers where it may not block (inside MULTI/EXEC, in a
   script, or for a client without a connection); defaults to `timeout_reply`.
@@ -34,11 +34,14 @@ Strategy
 * Waiting clients are recorded per database and key in `Database.blocked`
   (key -> insertion-ordered waiters), so clients blocked on a key are served first come,
   first served (Redis's db->blocking_keys).
-* Any write to a key with waiters signals it (`Database.modified`, i.e. signalModifiedKey,
-  calls `Keyspace.on_ready`). Redis signals only when a key is created (dbAdd), but serving
-  re-checks the key's state, so a spurious signal serves nobody: the outcome is the same,
-  and every path that creates a key (RENAME, MOVE, SORT STORE, EXEC, scripts, replication)
-  wakes waiters without knowing about them.
+* A key with waiters is signalled when it comes into existence (`Database.set` over no
+  key calls `Keyspace.on_ready`), as Redis 7.0's dbAdd does, and when SWAPDB brings it in.
+  Overwriting a key does not signal: a client blocked on a key that holds a string stays
+  blocked when SORT STORE or ZUNIONSTORE replaces the string with a list or a sorted set,
+  exactly as in Redis 7.0. Serving re-checks the key's type and content, so a signal for a
+  key of another type serves nobody. Every path that creates a key (pushes, ZADD, RENAME,
+  MOVE, COPY, stores into a new key, EXEC, replication) wakes waiters without knowing
+  about them.
 * Signalled keys queue up in `ready` (each once) and are served by `handle_ready_keys`,
   which `dispatch.execute` calls after every top-level command: after a single command,
   after a whole MULTI/EXEC, after a whole script, as Redis's handleClientsBlockedOnKeys.

@@ -42,6 +42,7 @@ from storage.clock import Clock, SystemClock
 from storage.errors import WrongTypeError
 from storage.item_tables import ItemTables
 from storage.sizes import BYTES_HEADER, EXPIRE_ENTRY, entry_size, value_size
+from storage.values import is_string
 
 NUM_SLOTS: Final = 16384
 SHARD_BITS: Final = 10
@@ -163,7 +164,7 @@ class Database:
             WrongTypeError: the key holds a container.
         """
         value = self.get(key)
-        if value is None or type(value) is bytes or type(value) is bytearray:
+        if value is None or type(value) is bytes or is_string(value):
             return value
         raise WrongTypeError()
 
@@ -214,8 +215,12 @@ class Database:
             exp[key] = expire_at_ms
         elif exp and exp.pop(key, None) is not None:
             self.used -= EXPIRE_ENTRY
-        if old is None and self.keyspace.on_new_key is not None:
-            self.keyspace.on_new_key(self, key)
+        if old is None:
+            # _created, inline on the hot path.
+            if self.blocked and key in self.blocked:
+                self.keyspace.on_ready(self, key)
+            if self.keyspace.on_new_key is not None:
+                self.keyspace.on_new_key(self, key)
 
     def set_keep_ttl(self, key: bytes, value: Any) -> None:
         """Store `value` at `key` and keep its deadline (SET KEEPTTL, APPEND on a new object)."""
@@ -229,7 +234,15 @@ class Database:
         old = data.get(key)
         data[key] = value
         self._account(key, old, value)
-        if old is None and self.keyspace.on_new_key is not None:
+        if old is None:
+            self._created(key)
+
+    def _created(self, key: bytes) -> None:
+        """Redis's dbAdd side effects: clients blocked on `key` may be served (only a key
+        that comes into existence wakes them, never an overwrite), then the "new" event."""
+        if self.blocked and key in self.blocked:
+            self.keyspace.on_ready(self, key)
+        if self.keyspace.on_new_key is not None:
             self.keyspace.on_new_key(self, key)
 
     def _account(self, key: bytes, old: Any, value: Any) -> None:
@@ -316,8 +329,6 @@ class Database:
             self.resize(key)
         if self.keyspace.on_modified is not None:
             self.keyspace.on_modified(self, key)
-        if self.blocked and key in self.blocked:
-            self.keyspace.on_ready(self, key)
 
     def flush(self) -> int:
         """Remove every key; return how many there were. Watchers of existing keys are told."""
@@ -444,7 +455,8 @@ class Keyspace:
             (flush: `(db, None)`) or has its contents swapped (SWAPDB: `(db, other)`).
         on_new_key: when set, called after `set` / `set_keep_ttl` create a key.
         on_miss: when set, called when `read` finds no key.
-        on_ready: called when a key some client is blocked on is modified.
+        on_ready: called when a key some client is blocked on comes into existence (or is
+            swapped in by SWAPDB).
     """
 
     def __init__(self, databases: int = 16, clock: Clock | None = None) -> None:

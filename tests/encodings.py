@@ -1,7 +1,8 @@
 """Compare OBJECT ENCODING of real Redis with Duocache's in-process encoding_name.
 
-Until OBJECT is served over the wire by Duocache, encodings are checked by running the same
-commands on a real redis-server and on an in-process Runner, then asking each side.
+The hash and set differential tests check encodings this way, running the same commands on
+a real redis-server and on an in-process Runner; tests/integration/test_diff_encodings.py
+compares OBJECT ENCODING over the wire for every type.
 """
 
 from __future__ import annotations

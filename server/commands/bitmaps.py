@@ -40,6 +40,7 @@ from storage.strings import (
     signed_overflow,
     unsigned_overflow,
 )
+from storage.values import is_string
 
 _BITMAP = ("bitmap",)
 _U64 = (1 << 64) - 1
@@ -228,7 +229,7 @@ def bitop_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
         value = db.read(key)
         if value is None:
             sources.append(b"")
-        elif type(value) is bytes or type(value) is bytearray:
+        elif is_string(value):
             sources.append(value)
         else:
             raise WrongTypeError()

@@ -40,7 +40,7 @@ from storage.hashes import HashValue
 from storage.keyspace import NUM_SLOTS, Database
 from storage.lists import ListValue
 from storage.sets import SetValue
-from storage.values import type_name
+from storage.values import EmbstrBytes, type_name
 from storage.zset import ZSet
 
 _INT_MIN: Final = -(2**31)
@@ -81,12 +81,13 @@ def db_index_arg(ctx: CommandContext, raw: bytes) -> Database:
 
 
 def duplicate_value(value: Any) -> Any:
-    """A deep copy of a stored value for COPY (strings that are bytes are shared)."""
+    """A deep copy of a stored value for COPY (immutable strings are shared). The copy keeps
+    the encoding, as Redis's dupStringObject does: a raw string stays raw."""
     t = type(value)
-    if t is bytes:
+    if t is bytes or t is EmbstrBytes:
         return value
     if t is bytearray:
-        return bytes(value)
+        return bytearray(value)
     if t is ListValue:
         return ListValue(value)
     if t is SetValue:
@@ -284,8 +285,11 @@ def _rename(ctx: CommandContext, argv: list[bytes], nx: bool) -> Reply:
     deadline = db.get_expire(src)
     # Looked up even without NX, so an expired destination is reclaimed (and its DEL
     # propagated) before it is overwritten, as lookupKeyWrite does.
-    if db.get(dst) is not None and nx:
-        return 0
+    if db.get(dst) is not None:
+        if nx:
+            return 0
+        # Redis deletes an existing destination and adds the key anew (dbDelete + dbAdd).
+        db.pop(dst)
     db.pop(src)
     db.set(dst, value, deadline)
     # Database.set emitted "new" for the destination (dbAdd); rename_from and rename_to follow.
@@ -362,8 +366,11 @@ def copy_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     if value is None:
         return 0
     deadline = src.get_expire(key)
-    if dst.get(newkey) is not None and not replace:
-        return 0
+    if dst.get(newkey) is not None:
+        if not replace:
+            return 0
+        # REPLACE deletes the destination and adds the copy anew (dbDelete + dbAdd).
+        dst.pop(newkey)
     dst.set(newkey, duplicate_value(value), deadline)
     dst.modified(newkey)
     notify_in(ctx, dst, "g", b"copy_to", newkey)

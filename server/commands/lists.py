@@ -275,6 +275,10 @@ def ltrim_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
         ctx.db.delete(key)
         ctx.notify("g", b"del", key)
     ctx.dirty += removed
+    if not removed:
+        # Redis signals the key even when nothing was removed (WATCH breaks); the dispatcher
+        # signals only writes that changed something.
+        ctx.db.modified(key)
     return OK
 
 

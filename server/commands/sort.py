@@ -35,6 +35,7 @@ from storage.errors import WrongTypeError
 from storage.hashes import HashValue
 from storage.lists import ListValue
 from storage.sets import SetValue
+from storage.values import is_string
 from storage.zset import ZSet
 
 _DBL_MIN: Final = 2.2250738585072014e-308  # smallest normal double
@@ -143,7 +144,7 @@ class _Pattern:
                 return None
             result: bytes | None = value.get(self.field)
             return result
-        if type(value) is bytes or type(value) is bytearray:
+        if is_string(value):
             return value
         return None
 

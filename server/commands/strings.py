@@ -43,6 +43,7 @@ from server.errors import (
 )
 from storage.errors import WrongTypeError
 from storage.strings import LcsTable, get_range, set_range
+from storage.values import float_result, is_string
 
 _LLONG_MAX = 2**63 - 1
 _STRING = ("string",)
@@ -58,7 +59,7 @@ def reply_bytes(value: bytes | bytearray) -> bytes:
 def read_string(ctx: CommandContext, key: bytes) -> bytes | bytearray | None:
     """Redis's lookupKeyRead plus checkType: the string at `key` (counting hits and misses)."""
     value = ctx.db.read(key)
-    if value is None or type(value) is bytes or type(value) is bytearray:
+    if value is None or type(value) is bytes or is_string(value):
         return value
     raise WrongTypeError()
 
@@ -94,8 +95,8 @@ def get_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     value = ctx.db.read(argv[1])
     if value is None or type(value) is bytes:
         return value
-    if type(value) is bytearray:
-        return bytes(value)
+    if is_string(value):
+        return bytes(value)  # a bytearray or EmbstrBytes
     raise WrongTypeError()
 
 
@@ -360,7 +361,7 @@ def mget_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
         value = read(key)
         if type(value) is bytes:
             out.append(value)
-        elif isinstance(value, bytearray):
+        elif is_string(value):
             out.append(bytes(value))
         else:
             out.append(None)  # missing, or not a string: MGET never fails
@@ -530,7 +531,7 @@ def _incr(ctx: CommandContext, key: bytes, delta: int) -> int:
     value = db.get(key)
     if value is None:
         current = 0
-    elif type(value) is bytes or type(value) is bytearray:
+    elif is_string(value):
         parsed = parse_int(value)
         if parsed is None:
             raise CommandError(ERR_NOT_INTEGER)
@@ -604,10 +605,12 @@ def incrbyfloat_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     if total is None:
         raise CommandError(ERR_NAN_INCR)
     text = format_long_double(total)
+    # Stored as Redis makes it: "embstr" even when the text reads as an integer.
+    stored = float_result(text)
     if value is None:
-        db.set(key, text)
+        db.set(key, stored)
     else:
-        db.set_keep_ttl(key, text)
+        db.set_keep_ttl(key, stored)
     ctx.dirty = 1
     ctx.notify("$", b"incrbyfloat", key)
     # The exact result travels, so float formatting can never make a replica differ.
@@ -632,8 +635,8 @@ def lcs_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     db = ctx.db
     first = db.read(argv[1])
     second = db.read(argv[2])
-    if (first is not None and type(first) is not bytes and type(first) is not bytearray) or (
-        second is not None and type(second) is not bytes and type(second) is not bytearray
+    if (first is not None and not is_string(first)) or (
+        second is not None and not is_string(second)
     ):
         raise CommandError(ERR_LCS_WRONGTYPE)
     a: bytes | bytearray = b"" if first is None else first

@@ -1,14 +1,29 @@
-"""Sorted-set pops and random picks: ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER.
+"""Sorted-set pops and random picks: ZPOPMIN, ZPOPMAX, ZMPOP, the blocking BZPOPMIN,
+BZPOPMAX and BZMPOP, and ZRANDMEMBER.
 
-`pop_from` and `parse_mpop` are shared with the blocking variants (BZPOPMIN, BZPOPMAX,
-BZMPOP), which reply and propagate on their own.
+Strategy (blocking pops): a blocking pop first tries every key in order like its
+non-blocking form (the first existing key of another type is a WRONGTYPE error, even if a
+later key could serve). When all are absent it returns a `Block` (server/blocking.py), and
+`_retry_zpop` serves it later, as Redis 7.0's serveClientsBlockedOnSortedSetKey does: the
+pop with its "zpopmin"/"zpopmax" (and "del") events, then the effect on the stream.
+
+| client ran                             | stream carries                         |
+|----------------------------------------|----------------------------------------|
+| BZPOPMIN / BZPOPMAX with data, or served later | ZPOPMIN / ZPOPMAX key          |
+| ZMPOP / BZMPOP with data, or served later      | ZPOPMIN / ZPOPMAX key n (n popped) |
+
+Where a client may not block (inside MULTI/EXEC, a script) and on a timeout, the reply is a
+null array.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
+from typing import Final
 
 from protocol.resp import NULL_ARRAY
+from server.blocking import NOT_READY, Block, parse_timeout
 from server.commands.table import Flag, Reply, command, numkeys_finder
 from server.commands.zsets import (
     ACL,
@@ -31,6 +46,8 @@ from server.errors import (
 )
 from storage.zset import Item, ZSet
 
+_ZPOPMIN: Final = b"ZPOPMIN"
+_ZPOPMAX: Final = b"ZPOPMAX"
 # --- pops ---
 
 
@@ -136,9 +153,101 @@ def zmpop_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
         popped = pop_from(ctx, key, zs, from_max, count)
         db.modified(key)
         # Redis rewrites ZMPOP as ZPOPMIN / ZPOPMAX with the count it could pop.
-        ctx.propagate([b"ZPOPMAX" if from_max else b"ZPOPMIN", key, b"%d" % len(popped)])
+        ctx.propagate([_ZPOPMAX if from_max else _ZPOPMIN, key, b"%d" % len(popped)])
         return [key, with_scores(popped, True)]
     return NULL_ARRAY
+
+
+# --- blocking pops ---
+
+
+def _pop_with_key(
+    ctx: CommandContext, key: bytes, zs: ZSet, from_max: bool, count: int | None
+) -> Reply:
+    """Pop for BZPOPMIN/BZPOPMAX (count None: [key, member, score]) or BZMPOP
+    ([key, [[member, score], ...]]), propagate the plain pop and signal the key (these
+    commands declare no write keys)."""
+    popped = pop_from(ctx, key, zs, from_max, 1 if count is None else count)
+    ctx.db.modified(key)
+    name = _ZPOPMAX if from_max else _ZPOPMIN
+    if count is None:
+        ctx.propagate([name, key])
+        score, member = popped[0]
+        # The score is a double in RESP3 and a bulk string in RESP2, as in ZSCORE.
+        return [key, member, score]
+    ctx.propagate([name, key, b"%d" % len(popped)])
+    return [key, with_scores(popped, True)]
+
+
+def _retry_zpop(from_max: bool, count: int | None, ctx: CommandContext, key: bytes) -> Reply:
+    """Serve a parked BZPOPMIN/BZPOPMAX/BZMPOP from `key` (serveClientsBlockedOnSortedSetKey):
+    a key of another type serves nobody and leaves the client waiting."""
+    zs = ctx.db.get(key)
+    if type(zs) is not ZSet or not zs:
+        return NOT_READY
+    return _pop_with_key(ctx, key, zs, from_max, count)
+
+
+def _blocking_zpop(
+    ctx: CommandContext, keys: list[bytes], from_max: bool, timeout_ms: int, count: int | None
+) -> Reply:
+    """blockingGenericZpopCommand: pop from the first non-empty key, or wait on all."""
+    db = ctx.db
+    for key in keys:
+        zs = db.get_typed(key, ZSet)  # lookupKeyWrite + checkType: no hit/miss counted
+        if zs:
+            return _pop_with_key(ctx, key, zs, from_max, count)
+    return Block(keys, timeout_ms, partial(_retry_zpop, from_max, count))
+
+
+_BZPOP_FLAGS: Final = Flag.WRITE | Flag.NOSCRIPT | Flag.FAST | Flag.BLOCKING
+
+
+@command(
+    "BZPOPMIN",
+    arity=-3,
+    flags=_BZPOP_FLAGS,
+    keys=(1, -2, 1),
+    write_keys=_no_keys,  # only the key popped from changes; the handler signals it
+    acl=ACL,
+    group=GROUP,
+    since="5.0.0",
+)
+def bzpopmin_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """BZPOPMIN key [key ...] timeout"""
+    return _blocking_zpop(ctx, argv[1:-1], False, parse_timeout(argv[-1]), None)
+
+
+@command(
+    "BZPOPMAX",
+    arity=-3,
+    flags=_BZPOP_FLAGS,
+    keys=(1, -2, 1),
+    write_keys=_no_keys,
+    acl=ACL,
+    group=GROUP,
+    since="5.0.0",
+)
+def bzpopmax_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """BZPOPMAX key [key ...] timeout"""
+    return _blocking_zpop(ctx, argv[1:-1], True, parse_timeout(argv[-1]), None)
+
+
+@command(
+    "BZMPOP",
+    arity=-5,
+    flags=Flag.WRITE | Flag.BLOCKING,
+    key_finder=numkeys_finder(2),
+    write_keys=_no_keys,
+    acl=ACL,
+    group=GROUP,
+    since="7.0.0",
+)
+def bzmpop_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
+    """BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]"""
+    # Redis checks numkeys, MIN|MAX and COUNT before the timeout.
+    keys, from_max, count = parse_mpop(argv, 2)
+    return _blocking_zpop(ctx, keys, from_max, parse_timeout(argv[1]), count)
 
 
 # --- random members ---

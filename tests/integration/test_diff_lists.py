@@ -1,11 +1,17 @@
-"""Differential: every list command, its errors and edge cases, against a real redis-server."""
+"""Differential: every list command, its errors and edge cases, against a real redis-server;
+blocking commands served later compared reply by reply (several parked clients), and their
+write stream compared with what a real Redis sends its replicas."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from tests.differential import Differential
-from tests.support import wait_until
+from tests.multiclient import Step, run_in_process, run_on_wire
+from tests.replication_tap import ReplicationTap
+from tests.support import RealServer, ServerProcess, start_real_redis, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -377,3 +383,109 @@ def test_long_lists_match_redis(diff: Differential) -> None:
             ("LRANGE", "big", "0", "-1"),
         ]
     )
+
+
+# --- several clients: blocking commands served later ---
+
+SERVED: dict[str, list[Step]] = {
+    "fifo": [
+        ("park", "a", "BLPOP", "k", "0"),
+        ("park", "b", "BRPOP", "other", "k", "0"),
+        ("park", "c", "BLMPOP", "0", "1", "k", "RIGHT", "COUNT", "5"),
+        ("park", "d", "BLPOP", "k", "0"),
+        ("run", "RPUSH", "k", "1", "2", "3", "4", "5"),
+        ("reply", "a"),
+        ("reply", "b"),
+        ("reply", "c"),
+        ("run", "LPUSH", "k", "x"),
+        ("reply", "d"),
+        ("run", "EXISTS", "k"),
+    ],
+    "moves_chain": [
+        ("park", "m", "BLMOVE", "src", "mid", "RIGHT", "LEFT", "0"),
+        ("park", "n", "BRPOPLPUSH", "mid", "dst", "0"),
+        ("park", "p", "BLMPOP", "0", "1", "dst", "LEFT", "COUNT", "2"),
+        ("run", "RPUSH", "src", "a", "b"),
+        ("reply", "m"),
+        ("reply", "n"),
+        ("reply", "p"),
+        ("run", "LRANGE", "src", "0", "-1"),
+        ("run", "EXISTS", "mid", "dst"),
+    ],
+    "move_into_wrong_type": [
+        ("run", "SET", "dst", "string"),
+        ("park", "m", "BLMOVE", "src", "dst", "LEFT", "LEFT", "0"),
+        ("park", "p", "BLPOP", "src", "0"),
+        ("run", "RPUSH", "src", "v"),
+        ("reply", "m"),
+        ("reply", "p"),
+    ],
+    "wake_by_other_writers": [
+        ("run", "RPUSH", "src", "1", "2", "3"),
+        ("park", "a", "BLPOP", "l1", "0"),
+        ("park", "b", "BRPOP", "l2", "0"),
+        ("park", "c", "BLPOP", "l3", "0"),
+        ("run", "LMOVE", "src", "l1", "LEFT", "RIGHT"),
+        ("reply", "a"),
+        ("run", "SORT", "src", "STORE", "l2"),
+        ("reply", "b"),
+        ("run", "RENAME", "src", "l3"),
+        ("reply", "c"),
+    ],
+    "transaction": [
+        ("park", "a", "BLPOP", "k", "0"),
+        ("run", "MULTI"),
+        ("run", "RPUSH", "k", "1", "2"),
+        ("run", "LPOP", "k"),
+        ("run", "EXEC"),
+        ("reply", "a"),
+        ("park", "b", "BLPOP", "k2", "0"),
+        ("run", "MULTI"),
+        ("run", "RPUSH", "k2", "1"),
+        ("run", "DEL", "k2"),
+        ("run", "EXEC"),
+        ("run", "RPUSH", "k2", "2"),
+        ("reply", "b"),
+    ],
+    "disconnect": [
+        ("park", "gone", "BLPOP", "k", "0"),
+        ("park", "stays", "BLMOVE", "k", "d", "LEFT", "RIGHT", "0"),
+        ("close", "gone"),
+        ("run", "RPUSH", "k", "1", "2"),
+        ("reply", "stays"),
+        ("run", "LRANGE", "k", "0", "-1"),
+    ],
+}
+
+
+@pytest.mark.parametrize("resp3", [False, True], ids=["resp2", "resp3"])
+@pytest.mark.parametrize("name", list(SERVED))
+def test_served_clients_match_redis(
+    shared_server: ServerProcess, real_redis: RealServer, name: str, resp3: bool
+) -> None:
+    steps = SERVED[name]
+    assert run_on_wire(shared_server.port, steps, resp3) == run_on_wire(
+        real_redis.port, steps, resp3
+    )
+
+
+@pytest.fixture(scope="module")
+def tapped_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """A real redis-server of our own, with a replica link we read the stream from."""
+    proc = start_real_redis(tmp_path_factory.mktemp("tapped-redis-lists"))
+    yield proc
+    proc.stop()
+
+
+@pytest.mark.parametrize("name", list(SERVED))
+def test_write_stream_matches_what_redis_sends_its_replicas(
+    tapped_redis: RealServer, name: str
+) -> None:
+    tap = ReplicationTap(tapped_redis.port)
+    try:
+        tap.commands()
+        run_on_wire(tapped_redis.port, SERVED[name])
+        theirs = [argv for argv in tap.commands() if argv != [b"FLUSHALL"]]
+    finally:
+        tap.close()
+    assert run_in_process(SERVED[name]) == theirs

@@ -239,3 +239,52 @@ def test_subscribe_inside_multi(ps: PubSubDiff) -> None:
     ps.received(1)
     ps.on(ps.sub, "UNSUBSCRIBE", "t9.a", "t9.b", replies=2)
     ps.check()
+
+
+def test_unsubscribing_without_subscriptions(ps: PubSubDiff) -> None:
+    ps.on(ps.sub, "UNSUBSCRIBE", replies=1)
+    ps.on(ps.sub, "PUNSUBSCRIBE", replies=1)
+    ps.on(ps.sub, "SUNSUBSCRIBE", replies=1)
+    ps.on(ps.sub, "UNSUBSCRIBE", "t10.a", "t10.b", replies=2)
+    ps.on(ps.sub, "PUNSUBSCRIBE", "t10.*", replies=1)
+    ps.on(ps.sub, "SUNSUBSCRIBE", "t10.s", replies=1)
+    # Still not in subscribed mode: ordinary commands work.
+    ps.on(ps.sub, "GET", "t10.k")
+    ps.on(ps.sub, "PSUBSCRIBE", "t10.*", "t10.*", replies=2)
+    ps.on(ps.sub, "SUBSCRIBE", "t10.x", replies=1)
+    # A channel and a pattern that both match: two deliveries, PUBLISH counts both.
+    ps.on(ps.pub, "PUBLISH", "t10.x", "both")
+    ps.received(2, ordered=1)
+    ps.on(ps.sub, "UNSUBSCRIBE", "t10.nope", replies=1)
+    ps.on(ps.sub, "PUNSUBSCRIBE", "t10.nope", replies=1)
+    ps.on(ps.sub, "SUNSUBSCRIBE", "t10.nope", replies=1)
+    ps.on(ps.sub, "PUNSUBSCRIBE", replies=1)
+    ps.on(ps.sub, "UNSUBSCRIBE", replies=1)
+    ps.check()
+
+
+@pytest.fixture
+def notifying(shared_server: ServerProcess, real_redis: RealServer) -> Iterator[None]:
+    for port in (shared_server.port, real_redis.port):
+        with RawClient(port) as client:
+            client.command("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    yield
+    for port in (shared_server.port, real_redis.port):
+        with RawClient(port) as client:
+            client.command("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_keyspace_events_as_messages_and_pushes(ps: PubSubDiff, notifying: None) -> None:
+    ps.on(ps.sub, "SUBSCRIBE", "__keyspace@0__:t11.k", "__keyevent@0__:del", replies=2)
+    ps.on(ps.sub, "PSUBSCRIBE", "__keyevent@0__:l*", replies=1)
+    ps.on(ps.pub, "SET", "t11.k", "v")
+    ps.received(1)
+    ps.on(ps.pub, "RPUSH", "t11.l", "a")
+    ps.on(ps.pub, "LPOP", "t11.l")
+    ps.received(2)
+    ps.on(ps.pub, "DEL", "t11.k")
+    ps.received(2)
+    # Named: without arguments Redis drops channels in its hash table's order.
+    ps.on(ps.sub, "UNSUBSCRIBE", "__keyspace@0__:t11.k", "__keyevent@0__:del", replies=2)
+    ps.on(ps.sub, "PUNSUBSCRIBE", replies=1)
+    ps.check()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.differential import Command, Differential
-from tests.support import RealServer, ServerProcess
+from tests.support import RealServer, ServerProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -239,3 +239,144 @@ def test_watch_inside_multi_is_refused_without_aborting(two: Two) -> None:
     a.check(("WATCH", "j"))
     a.check(("EXEC",))
     two.check()
+
+
+# Each case: setup commands (run by `b`), the key `a` watches, then what `b` runs before
+# `a`'s MULTI / PING / EXEC. Whether EXEC answers null shows whether the write touched the
+# key: a write that changes nothing leaves the watch alone, and some always touch it.
+WATCH_CASES: list[tuple[list[Command], str, list[tuple[str, ...]]]] = [
+    ([("RPUSH", "l", "a", "b")], "l", [("LPUSH", "l", "x")]),
+    ([("RPUSH", "l", "a", "b")], "l", [("RPOP", "l")]),
+    ([("RPUSH", "l", "a", "b")], "l", [("LTRIM", "l", "0", "-1")]),
+    ([("RPUSH", "l", "a", "b")], "l", [("LREM", "l", "0", "zz")]),
+    ([("RPUSH", "l", "a", "b")], "l", [("LSET", "l", "0", "a")]),
+    ([("RPUSH", "l", "a", "b")], "l", [("LPUSHX", "nokey", "x")]),
+    ([("RPUSH", "l", "a")], "l", [("LMOVE", "l", "dst", "LEFT", "LEFT")]),
+    ([("RPUSH", "src", "a")], "dst", [("LMOVE", "src", "dst", "LEFT", "LEFT")]),
+    ([("HSET", "h", "f", "v")], "h", [("HSET", "h", "f", "v")]),
+    ([("HSET", "h", "f", "v")], "h", [("HSETNX", "h", "f", "w")]),
+    ([("HSET", "h", "f", "v")], "h", [("HDEL", "h", "nope")]),
+    ([("HSET", "h", "f", "1")], "h", [("HINCRBY", "h", "f", "0")]),
+    ([("SADD", "s", "m")], "s", [("SADD", "s", "m")]),
+    ([("SADD", "s", "m")], "s", [("SREM", "s", "nope")]),
+    ([("SADD", "s", "m")], "s", [("SADD", "s", "n")]),
+    ([("SADD", "s", "m")], "t", [("SMOVE", "s", "t", "m")]),
+    ([("SADD", "a1", "1"), ("SADD", "d", "x")], "d", [("SINTERSTORE", "d", "a1", "nokey")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZADD", "z", "1", "m")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZADD", "z", "2", "m")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZINCRBY", "z", "0", "m")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZREM", "z", "nope")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZREMRANGEBYSCORE", "z", "5", "6")]),
+    ([("ZADD", "z", "1", "m")], "u", [("ZUNIONSTORE", "u", "1", "z")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZPOPMIN", "z")]),
+    ([("SET", "k", "v")], "k", [("EXPIRE", "k", "100")]),
+    ([("SET", "k", "v")], "k", [("PERSIST", "k")]),
+    ([("SET", "k", "v")], "k", [("RENAME", "k", "k2")]),
+    ([("SET", "k", "v")], "k2", [("RENAME", "k", "k2")]),
+    ([("SET", "k", "v")], "k", [("MOVE", "k", "3")]),
+    ([("SET", "k", "v")], "k", [("COPY", "k", "k3")]),
+    ([("SET", "k", "v")], "k3", [("COPY", "k", "k3")]),
+    ([("SET", "k", "v")], "k", [("SWAPDB", "0", "4"), ("SWAPDB", "0", "4")]),
+    ([("SELECT", "4"), ("SET", "k", "v"), ("SELECT", "0")], "k", [("SWAPDB", "0", "4")]),
+    ([], "nokey", [("SWAPDB", "0", "4")]),
+    ([("SET", "k", "v")], "k", [("APPEND", "k", "")]),
+    ([("SET", "k", "v")], "k", [("SETRANGE", "k", "0", "")]),
+    ([("SET", "k", "v")], "k", [("GETEX", "k")]),
+    ([("SET", "k", "v")], "k", [("GETDEL", "k")]),
+    ([("SET", "k", "5")], "k", [("INCRBY", "k", "0")]),
+    ([("SET", "k", "v")], "k", [("SORT", "nokey", "STORE", "k")]),
+    ([("SET", "k", "v")], "k", [("SET", "k", "v")]),
+    ([("SET", "k", "v")], "k", [("SET", "k", "w", "NX")]),
+    ([("SET", "k", "\x00")], "k", [("SETBIT", "k", "0", "0")]),
+    ([("SET", "k", "1")], "k", [("INCRBYFLOAT", "k", "0")]),
+    ([("SET", "k", "v")], "k", [("EXPIRE", "k", "100", "XX")]),
+    ([("SET", "k", "v")], "k", [("PEXPIRE", "k", "-1")]),
+    ([("SET", "k", "v")], "k", [("TOUCH", "k"), ("GET", "k"), ("OBJECT", "ENCODING", "k")]),
+    ([("SET", "k", "v")], "k", [("BITFIELD", "k", "GET", "u8", "0")]),
+    ([("SET", "k", "v")], "k", [("BITFIELD", "k", "SET", "u8", "0", "118")]),
+    ([("SET", "k", "v")], "k", [("BITOP", "NOT", "k", "k"), ("BITOP", "NOT", "k", "k")]),
+    ([("RPUSH", "l", "a")], "l", [("LINSERT", "l", "BEFORE", "zz", "x")]),
+    ([("RPUSH", "l", "a")], "l", [("LPOS", "l", "a"), ("LRANGE", "l", "0", "-1")]),
+    ([("RPUSH", "l", "a")], "l", [("BLMOVE", "l", "l", "LEFT", "RIGHT", "0")]),
+    ([("HSET", "h", "f", "1")], "h", [("HINCRBYFLOAT", "h", "f", "0")]),
+    ([("SADD", "s", "m")], "s", [("SPOP", "s", "0")]),
+    ([("SADD", "s", "m")], "s", [("SMOVE", "s", "s", "m")]),
+    ([("SADD", "s", "m")], "s", [("SDIFFSTORE", "s", "s", "nokey")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZADD", "z", "XX", "CH", "1", "m")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZRANGESTORE", "z", "z", "0", "-1")]),
+    ([("ZADD", "z", "1", "m")], "z", [("ZPOPMAX", "z", "0")]),
+]
+
+
+@pytest.mark.parametrize(
+    ("setup", "watched", "writes"),
+    WATCH_CASES,
+    ids=[" ".join(map(str, w[0])) for _, _, w in WATCH_CASES],
+)
+def test_watch_and_writes_of_every_family(
+    two: Two, setup: list[Command], watched: str, writes: list[tuple[str, ...]]
+) -> None:
+    a, b = two.a, two.b
+    b.run(setup)
+    a.check(("WATCH", watched))
+    b.run(writes)
+    a.check(("MULTI",))
+    a.check(("PING",))
+    a.check(("EXEC",))
+    two.check()
+
+
+def test_watched_key_that_expires(two: Two) -> None:
+    a, b = two.a, two.b
+    # Expired before EXEC, reclaimed by another client's read. (The TTL leaves WATCH time to
+    # run before the deadline even on a loaded machine.)
+    a.check(("SET", "k", "v", "PX", "400"))
+    a.check(("WATCH", "k"))
+    wait_until(lambda: b.send("EXISTS", "k") == (b":0\r\n", b":0\r\n"))
+    a.check(("MULTI",))
+    a.check(("PING",))
+    a.check(("EXEC",))
+    # Expired before EXEC, with nobody touching it in between.
+    a.check(("SET", "j", "v", "PX", "400"))
+    a.check(("WATCH", "j"))
+    wait_until(lambda: b.send("PTTL", "j") == (b":-2\r\n", b":-2\r\n"))
+    a.check(("MULTI",))
+    a.check(("PING",))
+    a.check(("EXEC",))
+    # Already expired when watched: not a change.
+    a.check(("SET", "e", "v", "PX", "1"))
+    wait_until(lambda: b.send("EXISTS", "e") == (b":0\r\n", b":0\r\n"))
+    a.check(("WATCH", "e"))
+    a.check(("MULTI",))
+    a.check(("PING",))
+    a.check(("EXEC",))
+    two.check()
+
+
+EXEC_REPLY_TYPES: list[Command] = [
+    ("MULTI",),
+    ("HSET", "h", "a", "1", "b", "2"),
+    ("HGETALL", "h"),
+    ("ZADD", "z", "1.5", "m", "-inf", "n"),
+    ("ZSCORE", "z", "m"),
+    ("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+    ("ZPOPMIN", "z"),
+    ("SADD", "s", "2", "1"),  # an intset: SMEMBERS's order is defined
+    ("SMEMBERS", "s"),
+    ("SISMEMBER", "s", "1"),
+    ("SMISMEMBER", "s", "1", "q"),
+    ("RPUSH", "l", "1"),
+    ("BLPOP", "l", "0"),
+    ("BLPOP", "l", "0"),
+    ("BZPOPMAX", "z", "0"),
+    ("LPOS", "nokey", "x"),
+    ("HRANDFIELD", "nokey", "2", "WITHVALUES"),
+    ("ZRANDMEMBER", "z", "1", "WITHSCORES"),
+    ("SET", "s", "v"),
+    ("SPOP", "s"),
+    ("EXEC",),
+]
+
+
+def test_exec_replies_of_every_type(d: Differential) -> None:
+    d.assert_same(EXEC_REPLY_TYPES)

@@ -1,8 +1,8 @@
 """Differential: every sorted-set command, option and error against a real redis-server.
 
-Each script runs in RESP2 and in RESP3. Set inputs to ZUNION & co. (SADD) and OBJECT ENCODING
-belong to other families and are covered in the unit tests; ZRANK / ZREVRANK WITHSCORE is
-Redis 7.2's and 7.0.15 refuses it, so it is unit-tested only.
+Each script runs in RESP2 and in RESP3, plain sets (intset and hashtable) as inputs to ZUNION
+& co. included. OBJECT ENCODING is compared in test_diff_encodings.py. ZRANK / ZREVRANK
+WITHSCORE is Redis 7.2's and 7.0.15 refuses it, so it is unit-tested only.
 """
 
 from __future__ import annotations
@@ -678,7 +678,42 @@ SCAN_SCRIPT: list[Command] = [
     ("ZSCAN", "z"),
 ]
 
+# Plain sets count as sorted sets whose scores are all 1 (zuiInitIterator over a set).
+SET_INPUT_SCRIPT: list[Command] = [
+    ("SADD", "ints", "1", "2", "3"),
+    ("SADD", "words", "a", "b", "3"),
+    ("SADD", "big", *[f"m{i}" for i in range(600)]),
+    ("ZADD", "z", "5", "a", "0.5", "3", "-2", "zz"),
+    ("ZUNION", "3", "ints", "words", "z", "WITHSCORES"),
+    ("ZUNION", "2", "ints", "z", "WEIGHTS", "2", "10", "WITHSCORES"),
+    ("ZUNION", "2", "ints", "z", "AGGREGATE", "MAX", "WITHSCORES"),
+    ("ZUNION", "2", "words", "z", "AGGREGATE", "MIN", "WITHSCORES"),
+    ("ZINTER", "2", "words", "z", "WITHSCORES"),
+    ("ZINTER", "2", "ints", "words"),
+    ("ZINTER", "2", "ints", "words", "WEIGHTS", "0.5", "inf", "WITHSCORES"),
+    ("ZDIFF", "2", "words", "z", "WITHSCORES"),
+    ("ZDIFF", "2", "z", "words", "WITHSCORES"),
+    ("ZINTERCARD", "2", "ints", "words"),
+    ("ZINTERCARD", "3", "ints", "words", "z", "LIMIT", "1"),
+    ("ZUNIONSTORE", "u", "2", "ints", "words"),
+    ("ZRANGE", "u", "0", "-1", "WITHSCORES"),
+    ("ZINTERSTORE", "i", "2", "big", "z", "WEIGHTS", "3", "1"),
+    ("ZRANGE", "i", "0", "-1", "WITHSCORES"),
+    ("ZDIFFSTORE", "d", "2", "big", "words"),
+    ("ZCARD", "d"),
+    ("ZRANGE", "d", "0", "4", "WITHSCORES"),
+    ("ZUNIONSTORE", "ints", "1", "ints"),
+    ("TYPE", "ints"),
+    ("ZRANGE", "ints", "0", "-1", "WITHSCORES"),
+    ("SET", "str", "x"),
+    ("ZUNION", "2", "words", "str"),
+    ("ZINTERSTORE", "i", "2", "str", "words"),
+    ("RPUSH", "list", "a"),
+    ("ZUNION", "2", "words", "list"),
+]
+
 SCRIPTS = {
+    "set_inputs": SET_INPUT_SCRIPT,
     "zadd": ZADD_SCRIPT,
     "scores": SCORES_SCRIPT,
     "basic": BASIC_SCRIPT,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -168,3 +170,24 @@ def test_garbage_never_escapes_as_anything_but_protocol_error(data: bytes, chunk
     assert split[0][: len(whole[0])] == whole[0] or whole[1] is not None
     if whole[1] is not None and split[1] is not None:
         assert whole == split
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"*2147483647\r\n$4\r\nPING\r\n",
+        b"*1\r\n$4\r\nPING\r\n*2000000000\r\n$3\r\nGET\r\n",
+        b"*1000000\r\n$3\r\nGET\r\n",
+    ],
+)
+def test_a_huge_declared_count_costs_nothing_until_its_elements_arrive(wire: bytes) -> None:
+    # hiredis would allocate the declared array at once, and freeing two billion slots
+    # takes seconds: such chunks go to the exact parser, which grows argv as data comes.
+    started = time.perf_counter()
+    parser = RESPParser()
+    parser.feed(wire)
+    while parser.maybe_next_command() is not None:
+        pass
+    assert parser.buffered_bytes() < len(wire)
+    del parser
+    assert time.perf_counter() - started < 0.5
