@@ -170,22 +170,45 @@ def build_node(config: Config, clock: Clock | None = None) -> SentinelNode:
     return node
 
 
-def configure_sentinel(config: Config) -> str | None:
-    """Prepare sentinel mode before serving; the text to print and exit with on failure."""
+class SentinelStartupError(Exception):
+    """Sentinel mode cannot start; `text` is what redis-sentinel prints before exiting."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def prepare_sentinel(config: Config) -> SentinelNode:
+    """Check the config file and build the monitor, before serving.
+
+    Raises:
+        SentinelStartupError: no writable config file, or a bad `sentinel` directive.
+    """
     path = config.config_file
     if path is None:
-        return "Sentinel needs config file on disk to save state. Exiting...\n"
+        raise SentinelStartupError("Sentinel needs config file on disk to save state. Exiting...\n")
     if not os.access(path, os.W_OK):
         reason = os.strerror(2 if not os.path.exists(path) else 13)
-        return f"Sentinel config file {path} is not writable: {reason}. Exiting...\n"
+        raise SentinelStartupError(
+            f"Sentinel config file {path} is not writable: {reason}. Exiting...\n"
+        )
     try:
-        node = build_node(config)
+        return build_node(config)
     except SentinelConfigError as e:
-        return (
+        raise SentinelStartupError(
             "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n"
             f"Reading the configuration file, at line {e.line_number}\n"
             f">>> '{e.line}'\n{e.text}\n"
-        )
+        ) from None
+
+
+def configure_sentinel(config: Config) -> str | None:
+    """Prepare sentinel mode and have serve() start it; the text to print and exit with on
+    failure."""
+    try:
+        node = prepare_sentinel(config)
+    except SentinelStartupError as e:
+        return e.text
     from server.serve import STARTUP_HOOKS
 
     STARTUP_HOOKS.append(lambda app: start_sentinel(app, node))

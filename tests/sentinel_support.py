@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,12 @@ from server.dispatch import execute
 from server.sentinel import SentinelNode, build_node, monitor_for
 from storage.clock import FakeClock
 from tests.support import (
+    REPO_ROOT,
     RealServer,
     ServerProcess,
     _arg,
+    _read_ready_line,
     free_port,
-    start_duocache,
     start_real_redis,
     wait_until,
 )
@@ -52,11 +54,12 @@ class SentinelRunner:
         self.monitor = self.node.monitor
         self.events: list[Any] = []
         self.monitor.on_event = self._event
-        self._saved = install_sentinel_table()
-        set_monitor_lookup(monitor_for)
         self.app = App(config)
         self.node.bind(self.app)
         self.ctx = self.app.new_client("127.0.0.1:50000", "127.0.0.1:26379")
+        # Last, so nothing can fail between taking the table and the caller's close().
+        self._saved = install_sentinel_table()
+        set_monitor_lookup(monitor_for)
 
     def _event(self, event: Any) -> None:
         self.events.append(event)
@@ -121,12 +124,47 @@ def sentinel_conf(
     )
 
 
-def start_monitor(data_dir: Path, conf: str) -> ServerProcess:
-    """`python -m server --sentinel <conf>` on a free port."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "sentinel.conf"
-    path.write_text(conf)
-    return start_duocache(data_dir, "--sentinel", str(path), "--port", str(free_port()))
+def start_monitors(base: Path, conf: str, count: int = 3) -> list[ServerProcess]:
+    """`count` processes of `python -m server --sentinel <conf>` on free ports, started
+    together (each with its own copy of the config file, as each keeps its own state)."""
+    started: list[tuple[subprocess.Popen[bytes], Path]] = []
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    for i in range(count):
+        data_dir = base / f"monitor{i}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / "sentinel.conf"
+        path.write_text(conf)
+        cmd = [
+            sys.executable,
+            "-m",
+            "server",
+            "--sentinel",
+            str(path),
+            "--port",
+            str(free_port()),
+            "--dir",
+            str(data_dir),
+            "--logfile",
+            str(data_dir / "duocache.log"),
+            "--loglevel",
+            "verbose",
+        ]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(REPO_ROOT), env=env
+        )
+        started.append((proc, data_dir))
+    monitors = []
+    for proc, data_dir in started:
+        try:
+            ports = _read_ready_line(proc, 15.0)
+        except Exception:
+            for p, _ in started:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            raise
+        monitors.append(ServerProcess(proc, ports, data_dir))
+    return monitors
 
 
 class RealSentinel:
