@@ -34,6 +34,7 @@ from replication.instances import (
     HELLO_CHANNEL,
     Instance,
     InstanceError,
+    Kind,
     Level,
     Master,
     PeerSentinel,
@@ -195,7 +196,7 @@ def describe(monitor: Monitor, ri: Instance) -> dict[bytes, bytes]:
     out[b"down-after-milliseconds"] = _num(ri.down_after_ms)
     if not isinstance(ri, PeerSentinel):
         out[b"info-refresh"] = _num(now - ri.info_refresh_ms if ri.info_refresh_ms else 0)
-        out[b"role-reported"] = b"master" if ri.role_reported is ri.kind.MASTER else b"slave"
+        out[b"role-reported"] = b"master" if ri.role_reported is Kind.MASTER else b"slave"
         out[b"role-reported-time"] = _num(now - ri.role_reported_ms)
     if isinstance(ri, Master):
         out[b"config-epoch"] = _num(ri.config_epoch)
