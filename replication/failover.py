@@ -38,6 +38,8 @@ back after being replaced) is paused for writes at once with `CLIENT PAUSE <ms> 
 INFO is polled every second instead of every ten, no hello is published to it (a PUBLISH
 would block behind the pause), and the MULTI that converts it into a replica ends with
 `CLIENT UNPAUSE`. A vote whose persistence fails is withheld (Sentinel logs and votes anyway).
+`start()` makes time count from the first tick, so a slow process start looks neither like a
+clock jump nor like unanswered pings.
 """
 
 from __future__ import annotations
@@ -1397,6 +1399,18 @@ class Monitor:
                 switch_to = master
         if switch_to is not None:
             self.switch_to_promoted(switch_to)
+
+    def start(self) -> None:
+        """The timer is about to run: count time from now, not from when the configuration
+        was read (startup must not look like a clock jump or an unanswered ping)."""
+        now = self.now()
+        self.previous_ms = now
+        for master in self.masters.values():
+            for ri in (master, *master.replicas.values(), *master.sentinels.values()):
+                link = ri.link
+                link.act_ping_ms = link.last_avail_ms = link.last_pong_ms = now
+                ri.last_pub_ms = ri.last_hello_ms = ri.last_master_down_reply_ms = now
+        self.generate_monitor_events()
 
     def generate_monitor_events(self) -> None:
         """+monitor for every configured primary, at startup."""

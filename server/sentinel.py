@@ -104,7 +104,7 @@ class SentinelNode:
         self.links = Links(self.monitor)
         self.monitor.wakeup = self.links.wake
         app.shutdown_hooks.append(self.stop)
-        self.monitor.generate_monitor_events()
+        self.monitor.start()
         self._schedule()
 
     def _schedule(self) -> None:
@@ -116,7 +116,9 @@ class SentinelNode:
         assert app is not None
         assert self.links is not None
         bound = app.bound.get("resp")
-        if bound is not None:
+        if bound is None:
+            self.monitor.previous_ms = self.monitor.now()  # not serving yet: no TILT
+        else:
             # The port we announce in hellos is the one we listen on (--port 0 included).
             self.monitor.port = bound[1]
             try:

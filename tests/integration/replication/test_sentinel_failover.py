@@ -17,7 +17,7 @@ import pytest
 import redis
 from redis.sentinel import Sentinel as _Sentinel
 
-from tests.sentinel_support import RedisGroup, sentinel_conf, start_monitors
+from tests.sentinel_support import RealSentinel, RedisGroup, sentinel_conf, start_monitors
 from tests.support import RealServer, ServerProcess, wait_until
 
 # redis-py's Sentinel API is untyped.
@@ -208,6 +208,12 @@ def test_failover_and_fencing_of_the_returning_primary(
     assert all(new.get(k) is not None for k in acked[-5:])
     for monitor in monitors:
         assert master_state(monitor)["config-epoch"] != "0"
+        # The new configuration and its epoch are in every monitor's config file.
+        conf = (monitor.data_dir / "sentinel.conf").read_text()
+        epoch = master_state(monitor)["config-epoch"]
+        assert f"sentinel monitor mymaster 127.0.0.1 {best.port} 2\n" in conf
+        assert f"sentinel config-epoch mymaster {epoch}\n" in conf
+        assert f"sentinel known-replica mymaster 127.0.0.1 {old.port}\n" in conf
         # Connected again to the new primary (the links are new after the switch).
         wait_until(functools.partial(_flags_are, monitor, "master"), timeout_s=5)
 
@@ -232,3 +238,50 @@ def test_failover_and_fencing_of_the_returning_primary(
     assert new.get("lost-write") is None
     wait_until(lambda: redis.Redis(port=old.port).get("before") == b"1", timeout_s=10)
     client.close()
+
+
+def test_with_redis_sentinel_in_the_same_quorum(tmp_path: Path) -> None:
+    """One real redis-sentinel and two Duocache monitors: they discover each other, vote for
+    each other and fail over together, whichever of them leads."""
+    group = RedisGroup(tmp_path / "redis", replicas=2, priorities=[100, 10])
+    conf = sentinel_conf(group.primary.port)
+    real = RealSentinel(tmp_path / "real", conf)
+    ours = start_monitors(tmp_path / "ours", conf, 2)
+    ports = [real.port] + [m.port for m in ours]
+
+    def state(port: int) -> dict[str, Any]:
+        with redis.Redis(port=port, socket_timeout=2, decode_responses=True) as r:
+            return dict(r.execute_command("SENTINEL", "MASTER", "mymaster"))
+
+    def addr(port: int) -> Any:
+        with redis.Redis(port=port, socket_timeout=2) as r:
+            return r.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster")
+
+    try:
+        wait_until(
+            lambda: all(
+                state(p)["num-other-sentinels"] == "2" and state(p)["num-slaves"] == "2"
+                for p in ports
+            ),
+            timeout_s=20,
+            interval_s=0.1,
+        )
+        group.primary.proc.kill()
+        group.primary.proc.wait()
+        best = group.replicas[1].port
+        wait_until(
+            lambda: all(addr(p) == [b"127.0.0.1", str(best).encode()] for p in ports),
+            timeout_s=20,
+            interval_s=0.1,
+        )
+        assert role(best)[0] == b"master"
+        assert {state(p)["config-epoch"] for p in ports} == {"1"}
+        wait_until(
+            lambda: role(group.replicas[0].port)[:3] == [b"slave", b"127.0.0.1", best],
+            timeout_s=10,
+        )
+    finally:
+        for monitor in ours:
+            assert monitor.stop() == 0
+        real.stop()
+        group.stop()

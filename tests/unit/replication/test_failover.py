@@ -622,3 +622,20 @@ def test_fake_redis_helper_tracks_replicas() -> None:
     r = net.add_redis(7001, primary=p.addr)
     assert net.replicas_of(p) == [r]
     assert isinstance(r, FakeRedis)
+
+
+def test_a_slow_startup_is_neither_a_down_primary_nor_a_clock_jump() -> None:
+    group = Group(count=1)
+    group.net.clock.advance(5000)  # config read, then a slow start before the first tick
+    group.monitors[0].start()
+    group.net.run_for(500)
+    assert not group.monitors[0].tilt
+    assert not kinds(group.events[0], "+sdown")
+    assert kinds(group.events[0], "+monitor") == ["master mymaster 127.0.0.1 7000 quorum 2"]
+
+
+def test_without_start_a_slow_startup_looks_like_both() -> None:
+    group = Group(count=1)
+    group.net.clock.advance(5000)
+    group.net.step(100)
+    assert group.monitors[0].tilt
