@@ -1,9 +1,11 @@
 """Command line: redis-server's argument forms, then the asyncio runner.
 
     python -m server [/path/to/duocache.conf] [--port 7000] [--save ""] [--appendonly yes]
+    python -m server --sentinel /path/to/sentinel.conf      (the failover monitor)
 
 Every `--name` is a redis.conf directive with its arguments; a config file, when given,
-comes first and the command line overrides it, as redis-server does.
+comes first and the command line overrides it, as redis-server does. `--sentinel` anywhere
+selects the failover monitor (server/sentinel.py), whose state lives in its config file.
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ Examples:
                                                   (a snapshot of a running server, over SYNC)
        duocache restore nightly.rdb --dir /var/lib/duocache
                                                   (validate it, install it as dump.rdb)
+       duocache --sentinel /etc/sentinel.conf       (failover monitor, RESP on 26379)
 """
+
+# Sentinel mode's defaults, as redis-sentinel's (initSentinelConfig); no memcached listener.
+_SENTINEL_DEFAULTS = (("port", "26379"), ("protected-mode", "no"), ("memcache-port", "0"))
 
 
 def parse_args(argv: Sequence[str]) -> Config:
@@ -45,13 +51,30 @@ def parse_args(argv: Sequence[str]) -> Config:
     """
     config = Config()
     args = list(argv)
+    # The mode is known before anything is read: a config file's `sentinel` lines need it.
+    if "--sentinel" in args:
+        config.sentinel_mode = True
+        for name, value in _SENTINEL_DEFAULTS:
+            config.set(name, [value], startup=True)
     if args and not args[0].startswith("--"):
         config.config_file = args.pop(0)
-        config.load_file(config.config_file)
+    directives = []
+    sentinel_lines: list[tuple[list[str], int, str]] = []
     for name, values in directives_from_argv(args):
-        if name == "sentinel":
-            config.sentinel_mode = True
-            continue
+        if name != "sentinel":
+            directives.append((name, values))
+        elif len(values) == 1 and config.config_file is None:
+            config.config_file = values[0]  # --sentinel <config file>
+        elif values:
+            # --sentinel monitor mymaster 127.0.0.1 6379 2: a line of the config, as Redis.
+            sentinel_lines.append((values, 0, " ".join(["sentinel", *values])))
+    if config.config_file is not None:
+        if config.sentinel_mode:
+            # The monitor rewrites its file after `dir` changed the working directory.
+            config.config_file = os.path.abspath(config.config_file)
+        config.load_file(config.config_file)
+    config.sentinel_directives += sentinel_lines
+    for name, values in directives:
         config.set(name, values, startup=True)
     return config
 
@@ -156,6 +179,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"*** FATAL CONFIG FILE ERROR ***\n{text}\n")
         return 1
     _configure_logging(config)
+    if config.sentinel_mode:
+        from server.sentinel import configure_sentinel
+
+        error = configure_sentinel(config)
+        if error is not None:
+            sys.stderr.write(error)
+            return 1
     from server.serve import serve
 
     with asyncio.Runner(loop_factory=loop_factory(config["loop"])) as runner:

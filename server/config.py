@@ -717,6 +717,9 @@ class Config:
             self._values[p.name] = parse_value(p, words, "")
         self.config_file: str | None = None
         self.sentinel_mode = False
+        # Sentinel mode: the `sentinel ...` lines of the config file, for the monitor to apply
+        # (words after `sentinel`, line number, line), as Redis queues them.
+        self.sentinel_directives: list[tuple[list[str], int, str]] = []
         self._listeners: list[Listener] = []
         self._seen_at_startup: set[str] = set()
 
@@ -875,6 +878,14 @@ class Config:
             args = [w.decode("utf-8", "surrogateescape") for w in words]
             if args[0].lower() == "include":
                 self.load_file(os.path.join(os.path.dirname(path), args[1]))
+                continue
+            if args[0].lower() == "sentinel" and len(args) > 1:
+                if not self.sentinel_mode:
+                    raise ConfigError(
+                        f"line {number} of {path} ('{stripped}'): "
+                        "sentinel directive while not in sentinel mode"
+                    )
+                self.sentinel_directives.append((args[1:], number, stripped))
                 continue
             try:
                 self.set(args[0], args[1:], startup=True)

@@ -251,6 +251,45 @@ MC_ERR_USAGE_DETAIL: Final = b"CLIENT_ERROR usage: stats detail on|off|dump\r\n"
 MC_ERR_BAD_COMMAND_LINE: Final = b"CLIENT_ERROR bad command line\r\n"
 MC_ERR_ILLEGAL_SLAB: Final = b"CLIENT_ERROR Illegal slab id\r\n"
 MC_ERR_TOO_MANY_CONNECTIONS: Final = b"ERROR Too many open connections\r\n"
+# --- sentinel (sentinel.c) ---
+ERR_NO_SUCH_MASTER: Final = "ERR No such master with that name"
+ERR_SENTINEL_SAVE_CONFIG: Final = "ERR Failed to save config file. Check server logs."
+ERR_SENTINEL_ONLY_HELLO: Final = "ERR Only HELLO messages are accepted by Sentinel instances."
+ERR_SENTINEL_INPROG: Final = "INPROG Failover already in progress"
+ERR_SENTINEL_NOGOODSLAVE: Final = "NOGOODSLAVE No suitable replica to promote"
+ERR_SENTINEL_INVALID_QUORUM: Final = "ERR Invalid quorum"
+ERR_SENTINEL_INVALID_PORT: Final = "ERR Invalid port"
+ERR_SENTINEL_QUORUM_MIN: Final = "ERR Quorum must be 1 or greater."
+ERR_SENTINEL_INVALID_IP: Final = "ERR Invalid IP address or hostname specified"
+ERR_SENTINEL_CONFIG_FORM: Final = (
+    "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported."
+)
+ERR_SENTINEL_SCRIPTS_DENIED: Final = (
+    "ERR Reconfiguration of scripts path is denied for security reasons. Check the "
+    "deny-scripts-reconfig configuration directive in your Sentinel configuration"
+)
+ERR_SENTINEL_NOTIFICATION_SCRIPT: Final = (
+    "ERR Notification script seems non existing or non executable"
+)
+ERR_SENTINEL_RECONFIG_SCRIPT: Final = (
+    "ERR Client reconfiguration script seems non existing or non executable"
+)
+ERR_SENTINEL_SET_UNKNOWN: Final = "ERR Unknown option or number of arguments for SENTINEL SET '%s'"
+ERR_SENTINEL_SET_INVALID: Final = "ERR Invalid argument '%s' for SENTINEL SET '%s'"
+ERR_SENTINEL_CONFIG_SET_VALUE: Final = "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'"
+ERR_SENTINEL_CONFIG_SET_OPTION: Final = "ERR Invalid argument '%s' to SENTINEL CONFIG SET"
+ERR_SENTINEL_DEBUG_UNKNOWN: Final = (
+    "ERR Unknown option or number of arguments for SENTINEL DEBUG '%s'"
+)
+ERR_SENTINEL_DEBUG_INVALID: Final = "ERR Invalid argument '%s' for SENTINEL DEBUG '%s'"
+ERR_SENTINEL_SIMULATE: Final = "ERR Unknown failure simulation specified"
+ERR_SENTINEL_NOQUORUM: Final = "NOQUORUM %d usable Sentinels. "
+ERR_SENTINEL_NOQUORUM_QUORUM: Final = (
+    "Not enough available Sentinels to reach the specified quorum for this master"
+)
+ERR_SENTINEL_NOQUORUM_MAJORITY: Final = (
+    "Not enough available Sentinels to reach the majority and authorize a failover"
+)
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,

@@ -34,7 +34,7 @@ from storage.values import is_string
 from storage.zset import ZSet
 from tests.support import Runner
 
-Step = tuple[str, ...]
+Step = tuple[str | bytes, ...]
 T = 100_000  # a TTL (ms) that outlives the replica's clock lag
 LONG = "y" * 70  # past the listpack value limits
 
@@ -168,6 +168,14 @@ SCENARIOS: dict[str, list[Step]] = {
         ("SET", "b", "other"),
         ("SELECT", "0"),
         ("MOVE", "b", "5"),
+    ],
+    # --- persistence ---
+    "restore": [
+        # DUMP payloads Duocache wrote: a list ["a", "b"] and the string "x".
+        ("RESTORE", "l", "0", b"\x01\x02\x01a\x01b\t\x00\xe2Z\xc1\xb2\x81\x85y\xf4"),
+        ("RESTORE", "s", str(T), b"\x00\x01x\t\x00\xf2r\xd7\x93\xe9n+a"),
+        ("RESTORE", "s", "0", b"\x00\x01x\t\x00\xf2r\xd7\x93\xe9n+a", "REPLACE"),
+        ("RESTORE", "t", "1900000000000", b"\x00\x01x\t\x00\xf2r\xd7\x93\xe9n+a", "ABSTTL"),
     ],
     "persist": [("SET", "a", "1", "EX", "100"), ("PERSIST", "a"), ("PERSIST", "a")],
     "pexpire": [
