@@ -64,9 +64,13 @@ DUOCACHE_ONLY: frozenset[str] = frozenset({"client|no-touch"})
 
 def _meta(spec: CommandSpec) -> meta.CommandMeta:
     described = meta.get(spec.name)
-    if described is None:
-        pytest.skip(f"{spec.name} is not a Redis command")
+    assert described is not None, f"{spec.name} is not described"
     return described
+
+
+# The registered commands Redis 7.0 describes: the ones compared with its metadata.
+DESCRIBED = [spec for spec in REGISTERED if meta.get(spec.name) is not None]
+DESCRIBED_IDS = [spec.name for spec in DESCRIBED]
 
 
 def _legacy_range(spec: CommandSpec) -> tuple[int, int, int]:
@@ -94,24 +98,24 @@ def test_every_registered_command_is_described() -> None:
     )
 
 
-@pytest.mark.parametrize("spec", REGISTERED, ids=IDS)
+@pytest.mark.parametrize("spec", DESCRIBED, ids=DESCRIBED_IDS)
 def test_arity_matches_redis(spec: CommandSpec) -> None:
     assert spec.arity == _meta(spec).arity
 
 
-@pytest.mark.parametrize("spec", REGISTERED, ids=IDS)
+@pytest.mark.parametrize("spec", DESCRIBED, ids=DESCRIBED_IDS)
 def test_flags_match_redis(spec: CommandSpec) -> None:
     assert flag_names(spec.flags) == _meta(spec).flags
 
 
-@pytest.mark.parametrize("spec", REGISTERED, ids=IDS)
+@pytest.mark.parametrize("spec", DESCRIBED, ids=DESCRIBED_IDS)
 def test_key_range_and_movable_keys_match_redis(spec: CommandSpec) -> None:
     (first, last, step), movable = _meta(spec).legacy_range
     assert _legacy_range(spec) == (first, last, step)
     assert spec.movable_keys == movable, "commands whose keys move need a key_finder"
 
 
-@pytest.mark.parametrize("spec", REGISTERED, ids=IDS)
+@pytest.mark.parametrize("spec", DESCRIBED, ids=DESCRIBED_IDS)
 def test_declared_acl_categories_are_redis_categories(spec: CommandSpec) -> None:
     assert set(spec.acl_categories) <= _meta(spec).acl_categories
 
