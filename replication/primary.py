@@ -188,6 +188,9 @@ class Primary:
         """Write a snapshot made in memory, then put the replica online."""
         replica.state = ReplicaState.SEND_BULK
         self._write(replica, b"$%d\r\n" % len(rdb) + rdb)
+        logger.info(
+            "Synchronization with replica %s:%d succeeded", replica.ip, replica.listening_port
+        )
         self.snapshot_sent(replica)
 
     def snapshot_sent(self, replica: AttachedReplica) -> None:
@@ -201,9 +204,6 @@ class Primary:
         replica.ack_time_s = int(time.time())
         if replica.pending:
             self._flush_one(replica)
-        logger.info(
-            "Synchronization with replica %s:%d succeeded", replica.ip, replica.listening_port
-        )
 
     # --- the stream ---
 

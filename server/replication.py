@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 # A full resync of a dataset estimated at most this big is made in memory, in the loop
 # (milliseconds); a larger one by a forked child, as BGSAVE does.
-IN_MEMORY_SNAPSHOT_BYTES: Final = 8 * 1024 * 1024
+IN_MEMORY_SNAPSHOT_BYTES: Final = 2 * 1024 * 1024
 
 _INSTANCES: weakref.WeakKeyDictionary[App, Replication] = weakref.WeakKeyDictionary()
 
@@ -108,10 +108,15 @@ class _ClientConnection:
 
     def close(self) -> None:
         transport = self.ctx.transport
-        if transport is not None:
-            transport.close()  # what was written still goes out first
-        else:
+        if transport is None:
             self.ctx.kill()
+            return
+        # After the current batch of this client's replies is written (what we wrote may be
+        # waiting in it), and then once the transport has sent everything.
+        try:
+            asyncio.get_running_loop().call_soon(transport.close)
+        except RuntimeError:
+            transport.close()
 
     def abort(self) -> None:
         self.ctx.kill()
@@ -147,6 +152,8 @@ class Replication:
         self._cron_loops = 0
         self._last_cron_s = 0.0
         self._subscribed = False
+        # What each client announced with REPLCONF, by client id.
+        self._announced: dict[int, dict[str, object]] = {}
         # --- wiring ---
         app.cron_hooks.append(self.cron)
         app.client_close_hooks.append(self._client_closed)
@@ -281,10 +288,15 @@ class Replication:
 
     # --- SYNC and PSYNC (the primary's side) ---
 
+    def announced(self, ctx: CommandContext) -> dict[str, object]:
+        """The REPLCONF options a client sent (listening-port, ip-address, capa, rdb-only...)."""
+        found = self._announced.get(ctx.id)
+        if found is None:
+            found = self._announced[ctx.id] = {"capa": set()}
+        return found
+
     def sync(self, ctx: CommandContext, psync: tuple[bytes, bytes] | None) -> Any:
         """syncCommand: continue from the backlog, or start a full resync."""
-        from server.commands.replicas import announced
-
         if ctx.is_replica:
             return NO_REPLY  # a replica asking again is ignored
         app = self.app
@@ -292,7 +304,7 @@ class Replication:
             raise CommandError(ERR_NOMASTERLINK_SYNC)
         if ctx.transport is None:
             raise CommandError(ERR_SYNC_PENDING_OUTPUT)
-        info = announced(ctx)
+        info = self.announced(ctx)
         capa: set[bytes] = info["capa"]  # type: ignore[assignment]
         filtered = "rdb-filter-only" in info
         if filtered and b"eof" not in capa:
@@ -356,12 +368,13 @@ class Replication:
             rdb = durability.snapshot_bytes(with_data=with_data)
             self._snapshot_taken(replica)
             self.primary.send_snapshot(replica, rdb)
+            self._refresh_good()
             return
         transfer = SyncTransfer(
             ctx,
             ctx.transport,
             rdb_only=replica.rdb_only,
-            after=lambda _ctx: self.primary.snapshot_sent(replica),
+            after=lambda _ctx: self._snapshot_sent(replica),
             on_snapshot=lambda: self._snapshot_taken(replica),
             on_sending=lambda: self.primary.snapshot_sending(replica),
         )
@@ -372,6 +385,10 @@ class Replication:
         if not self.app.is_replica:
             self.app.reset_stream_db()
         self.primary.snapshot_taken(replica, self.state.master_repl_offset)
+
+    def _snapshot_sent(self, replica: AttachedReplica) -> None:
+        self.primary.snapshot_sent(replica)
+        self._refresh_good()
 
     def _estimated_bytes(self) -> int:
         return sum(db.used for db in self.app.keyspace.dbs)
@@ -388,6 +405,7 @@ class Replication:
             self._serve_waiting()
 
     def _client_closed(self, ctx: CommandContext) -> None:
+        self._announced.pop(ctx.id, None)
         if ctx.is_replica and self.primary.detach(ctx.id) is not None:
             self._refresh_good()
 
@@ -619,9 +637,14 @@ class Replication:
         self._cron_loops += 1
 
     def on_shutdown(self) -> None:
-        """Close the link to our primary and flush what our replicas have not got yet."""
-        self.primary.flush()
+        """Close the link to our primary; give our replicas the end of the stream (the
+        clients are closed next: theirs gracefully, after what is queued for them)."""
         self._stop_link()
+        self.primary.flush()
+        for replica in self.primary.replicas.values():
+            ctx = self.app.clients.get(replica.client_id)
+            if ctx is not None and ctx.transport is not None:
+                ctx.kill = ctx.transport.close
 
     def _config_changed(self, name: str, value: Any) -> None:
         if name == "repl-backlog-size":

@@ -43,24 +43,6 @@ logger = logging.getLogger(__name__)
 
 NET_HOST_STR_LEN = 256
 
-# What each client announced, by client id (cleared when it disconnects).
-_ANNOUNCED: dict[int, dict[str, object]] = {}
-
-
-def announced(ctx: CommandContext) -> dict[str, object]:
-    """The REPLCONF options a client sent (listening-port, ip-address, capa, rdb-only...)."""
-    found = _ANNOUNCED.get(ctx.id)
-    if found is None:
-        found = _ANNOUNCED[ctx.id] = {"capa": set()}
-        hooks = ctx.app.client_close_hooks
-        if _forget not in hooks:
-            hooks.append(_forget)
-    return found
-
-
-def _forget(ctx: CommandContext) -> None:
-    _ANNOUNCED.pop(ctx.id, None)
-
 
 # --- startup ---
 
@@ -88,7 +70,7 @@ def replconf_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """REPLCONF"""
     if len(argv) % 2 == 0:
         raise CommandError(ERR_SYNTAX)
-    state = announced(ctx)
+    state = replication_of(ctx.app).announced(ctx)
     for j in range(1, len(argv), 2):
         option = argv[j].lower()
         value = argv[j + 1]
