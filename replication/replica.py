@@ -91,7 +91,6 @@ class PrimaryLink:
         read_offset: stream bytes received (read_reploff).
         up: the stream is flowing (REPL_STATE_CONNECTED).
         last_io_monotonic: when anything last came from the primary (repl-timeout).
-        down_since_s: unix seconds the link went down (None while up or never up).
     """
 
     def __init__(self, host: str, port: int, hooks: LinkHooks) -> None:
@@ -104,7 +103,6 @@ class PrimaryLink:
         self.offset = -1
         self.read_offset = -1
         self.last_io_monotonic = time.monotonic()
-        self.down_since_s: int | None = None
         self.input_bytes = 0
         self.connect_timeout_s = 60.0  # repl-timeout
         self._writer: asyncio.StreamWriter | None = None
@@ -194,8 +192,6 @@ class PrimaryLink:
         self._writer = None
         if writer is not None:
             writer.transport.abort()
-        if self.up:
-            self.down_since_s = int(time.time())
         self.up = False
         self.connecting = False
         self.handshake = None
@@ -275,7 +271,6 @@ class PrimaryLink:
 
     def _go_up(self, *, full: bool, replid: str | None) -> None:
         self.up = True
-        self.down_since_s = None
         self.hooks.link_up(self, full, replid)
         self.hooks.link_changed()
 

@@ -143,6 +143,8 @@ class Replication:
         self.link_ctx: CommandContext | None = None
         self.cached: CachedPrimary | None = None
         self._stream_db = 0  # repl-stream-db of the last snapshot loaded
+        # When the link to our primary was lost (unix seconds; None: up, or never lost).
+        self.down_since_s: int | None = None
         self._restart_aof = False
         # --- WAIT ---
         self.waiting: list[_WaitRequest] = []
@@ -200,6 +202,7 @@ class Replication:
             return
         self._stop_link()
         self.cached = None
+        self.down_since_s = None
         self.primary_host = None
         self.primary_port = 0
         self.state.shift_replid()
@@ -240,6 +243,8 @@ class Replication:
         self.link = None
         if link.up and link.offset >= 0 and self.link_ctx is not None:
             self.cached = CachedPrimary(self.state.replid, link.offset, self.link_ctx.db.index)
+        if link.up:
+            self.down_since_s = int(time.time())
         link.stop_nowait()
         self._close_link_client()
 
@@ -543,6 +548,7 @@ class Replication:
             cached = self.cached
             db = cached.db if cached is not None else 0
         self.cached = None
+        self.down_since_s = None
         self._mirror()
         dbs = app.keyspace.dbs
         ctx = app.new_client(f"{link.host}:{link.port}", "")
@@ -579,6 +585,7 @@ class Replication:
             db = ctx.db.index if ctx is not None else -1
             self.cached = CachedPrimary(self.state.replid, link.offset, db)
         logger.info("Connection with master lost; caching the disconnected master state.")
+        self.down_since_s = int(time.time())
         if link is self.link:
             self._close_link_client()
 
@@ -720,7 +727,7 @@ class Replication:
                     ),
                 ]
             if not up:
-                since = link.down_since_s if link is not None else None
+                since = self.down_since_s
                 lines.append(
                     ("master_link_down_since_seconds", int(time.time()) - since if since else -1)
                 )
