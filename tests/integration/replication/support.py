@@ -55,12 +55,20 @@ def stats(c: redis.Redis) -> dict[str, int]:
 
 
 def start_with_config(
-    data_dir: Path, conf: str = "", *args: str, timeout_s: float = 15.0
+    data_dir: Path,
+    conf: str = "",
+    *args: str,
+    keep_config: bool = False,
+    timeout_s: float = 15.0,
 ) -> ServerProcess:
-    """`python -m server <data_dir>/duocache.conf ...` (a config file, so CONFIG REWRITE works)."""
+    """`python -m server <data_dir>/duocache.conf ...` (a config file, so CONFIG REWRITE works).
+
+    The file is written with `conf` unless `keep_config` (a restart keeps what CONFIG REWRITE
+    put there)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "duocache.conf"
-    path.write_text('save ""\n' + conf)
+    if not (keep_config and path.exists()):
+        path.write_text('save ""\n' + conf)
     cmd = [
         sys.executable,
         "-m",

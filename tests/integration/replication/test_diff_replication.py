@@ -146,10 +146,8 @@ def test_info_and_role_of_a_replica_whose_primary_is_gone(pairs: tuple[Pair, Pai
 
 def test_role_shapes(attached: tuple[Pair, Pair]) -> None:
     ours, theirs = attached
-    for port_of in (lambda p: p.primary, lambda p: p.replica):
-        mine = client(port_of(ours)).role()
-        real = client(port_of(theirs)).role()
-        assert _shape(mine) == _shape(real)
+    for mine_port, real_port in ((ours.primary, theirs.primary), (ours.replica, theirs.replica)):
+        assert _shape(client(mine_port).role()) == _shape(client(real_port).role())
     replica_role: Any = client(ours.replica).role()
     assert replica_role[:1] == [b"slave"]
     assert replica_role[3] == b"connected"

@@ -81,7 +81,9 @@ def test_full_sync_then_the_stream(trio: list[Node]) -> None:
     # The stream: effects in several dbs, a transaction, a relative expiry made absolute.
     client(a.port, db=7).set("db7", "yes")
     with a.c.pipeline(transaction=True) as tx:
-        tx.incr("n").incr("n").expire("n", 500)
+        tx.incr("n")
+        tx.incr("n")
+        tx.expire("n", 500)
         tx.execute()
     a.c.spop("set")
     wait_synced(a.c, b.c)

@@ -70,7 +70,8 @@ class _WithoutDebug:
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         if args and args[0] == "DEBUG":
             return None
-        return self._c.execute_command(*args, **kwargs)
+        c: Any = self._c
+        return c.execute_command(*args, **kwargs)
 
 
 def fill_duocache(d: redis.Redis) -> None:
@@ -97,7 +98,9 @@ def test_a_real_replica_follows_duocache_full_then_partial(
     # The stream: several dbs, a transaction, effects rewritten to be deterministic.
     client(duo.port, db=3).set("db3", "x", ex=100)
     with d.pipeline(transaction=True) as tx:
-        tx.lpush("l:small", "new").hincrbyfloat("h:small", "f2", 0.5).spop("set:str")
+        tx.lpush("l:small", "new")
+        tx.hincrbyfloat("h:small", "f2", 0.5)
+        tx.spop("set:str")
         tx.execute()
     d.zincrby("z:small", 2, "a")
     wait_synced(d, r)
@@ -134,7 +137,9 @@ def test_duocache_follows_a_real_primary_and_loads_its_compact_encodings(
     r.set("gone", "soon", px=1)
     wait_until(lambda: r.get("gone") is None)  # lazily expired: Redis sends DEL
     with r.pipeline(transaction=True) as tx:
-        tx.hset("h:small", "tx", "1").expire("h:small", 1000).rpush("l:small", "z")
+        tx.hset("h:small", "tx", "1")
+        tx.expire("h:small", 1000)
+        tx.rpush("l:small", "z")
         tx.execute()
     wait_synced(r, d)
     assert contents(duo.port) == contents(real.port)
