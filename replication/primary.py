@@ -129,7 +129,11 @@ class AttachedReplica:
     @property
     def receives_stream(self) -> bool:
         """Whether stream bytes are queued for it now (canFeedReplicaReplBuffer)."""
-        return not self.rdb_only and self.state is not ReplicaState.WAIT_BGSAVE_START
+        return not self.rdb_only and self.state in (
+            ReplicaState.WAIT_BGSAVE_END,
+            ReplicaState.SEND_BULK,
+            ReplicaState.ONLINE,
+        )
 
 
 class Primary:
@@ -138,6 +142,7 @@ class Primary:
     def __init__(self, state: ReplicationState) -> None:
         self.state = state
         self.replicas: dict[int, AttachedReplica] = {}  # by client id, in attach order
+        self._receivers: list[AttachedReplica] = []  # those that take the stream now
         self._flush_scheduled = False
         # The most a replica may have queued while it waits for its snapshot (the slave
         # class's hard output limit; 0: no limit).
@@ -152,13 +157,19 @@ class Primary:
 
     def attach(self, replica: AttachedReplica) -> None:
         self.replicas[replica.client_id] = replica
+        self._update_receivers()
 
     def detach(self, client_id: int) -> AttachedReplica | None:
         """Forget a replica whose connection closed."""
         replica = self.replicas.pop(client_id, None)
-        if replica is not None and not self.replicas:
-            self.no_replicas_since_s = int(time.time())
+        if replica is not None:
+            self._update_receivers()
+            if not self.replicas:
+                self.no_replicas_since_s = int(time.time())
         return replica
+
+    def _update_receivers(self) -> None:
+        self._receivers = [r for r in self.replicas.values() if r.receives_stream]
 
     def continue_partial(self, replica: AttachedReplica, backlog_data: bytes) -> None:
         """+CONTINUE, then the backlog from the requested offset; the replica is online."""
@@ -177,6 +188,7 @@ class Primary:
         (replicationSetupSlaveForFullResync) and queue the stream from here."""
         replica.initial_offset = offset
         replica.state = ReplicaState.WAIT_BGSAVE_END
+        self._update_receivers()
         if not replica.legacy:
             line = b"+FULLRESYNC %s %d\r\n" % (self.state.replid.encode(), offset)
             self._write(replica, line)
@@ -198,10 +210,12 @@ class Primary:
         (replicaPutOnline + replicaStartCommandStream)."""
         if replica.rdb_only:
             replica.state = ReplicaState.RDB_TRANSMITTED
+            self._update_receivers()
             replica.conn.close()
             return
         replica.state = ReplicaState.ONLINE
         replica.ack_time_s = int(time.time())
+        self._update_receivers()
         if replica.pending:
             self._flush_one(replica)
 
@@ -209,35 +223,43 @@ class Primary:
 
     def feed(self, data: bytes) -> None:
         """Stream bytes: into the backlog and to every replica that takes the stream."""
-        self.state.feed(data)
-        scheduled = False
-        for replica in self.replicas.values():
-            if not replica.receives_stream:
-                continue
+        state = self.state
+        backlog = state.backlog
+        if backlog is not None:
+            backlog.append(data)
+            state.master_repl_offset += len(data)
+        receivers = self._receivers
+        if not receivers:
+            return
+        online = ReplicaState.ONLINE
+        for replica in receivers:
             replica.pending.append(data)
             replica.pending_bytes += len(data)
-            if replica.state is ReplicaState.ONLINE:
-                scheduled = True
-            elif self.pending_limit_bytes and replica.pending_bytes > self.pending_limit_bytes:
-                logger.warning(
-                    "Client id=%d scheduled to be closed ASAP for overcoming of output buffer "
-                    "limits.",
-                    replica.client_id,
-                )
-                replica.pending.clear()
-                replica.pending_bytes = 0
-                replica.conn.abort()
-        if scheduled and not self._flush_scheduled:
+            if replica.state is not online:
+                self._check_pending(replica)
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             try:
                 asyncio.get_running_loop().call_soon(self.flush)
             except RuntimeError:  # no loop (in-process tests): write at once
                 self.flush()
 
+    def _check_pending(self, replica: AttachedReplica) -> None:
+        """A replica waiting for its snapshot may not queue more than the slave class's hard
+        output limit (closeClientOnOutputBufferLimitReached)."""
+        if self.pending_limit_bytes and replica.pending_bytes > self.pending_limit_bytes:
+            logger.warning(
+                "Client id=%d scheduled to be closed ASAP for overcoming of output buffer limits.",
+                replica.client_id,
+            )
+            replica.pending.clear()
+            replica.pending_bytes = 0
+            replica.conn.abort()
+
     def flush(self) -> None:
         """Write every online replica's queue (once per loop iteration)."""
         self._flush_scheduled = False
-        for replica in list(self.replicas.values()):
+        for replica in self._receivers:
             if replica.pending and replica.state is ReplicaState.ONLINE:
                 self._flush_one(replica)
 

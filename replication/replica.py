@@ -143,6 +143,11 @@ class PrimaryLink:
         return self._stopped
 
     @property
+    def loading(self) -> bool:
+        """The snapshot is being loaded (nothing is read meanwhile: no timeout applies)."""
+        return self._loading
+
+    @property
     def role_state(self) -> str:
         """ROLE's state for this link: connect, connecting, handshake, sync or connected."""
         if self.up:
@@ -255,9 +260,12 @@ class PrimaryLink:
     async def _load(self, rdb: bytes, hs: ReplicaHandshake) -> None:
         logger.info("MASTER <-> REPLICA sync: Loading DB in memory (%d bytes)", len(rdb))
         newlines = asyncio.get_running_loop().create_task(self._newlines())
+        self._loading = True
         try:
             ok = await self.hooks.load_snapshot(rdb)
         finally:
+            self._loading = False
+            self.last_io_monotonic = time.monotonic()
             newlines.cancel()
         if not ok:
             raise LinkError("failed loading the snapshot received from the master")

@@ -607,8 +607,10 @@ class Replication:
         timeout_s = config["repl-timeout"]
         link = self.link
         if link is not None:
-            if time.monotonic() - link.last_io_monotonic > timeout_s and (
-                link.up or link.handshake is not None
+            if (
+                not link.loading
+                and (link.up or link.handshake is not None)
+                and time.monotonic() - link.last_io_monotonic > timeout_s
             ):
                 logger.warning("MASTER timeout: no data nor PING received...")
                 link.drop()

@@ -595,3 +595,27 @@ def test_a_new_primary_id_on_continue_disconnects_sub_replicas() -> None:
     fields = info(run)
     assert (fields["master_replid"], fields["master_replid2"]) == ("c" * 40, "b" * 40)
     assert fields["second_repl_offset"] == "51"
+
+
+def test_info_while_the_snapshot_is_transferred() -> None:
+    from replication.handshake import NEED_DATA, HandshakeOptions, ReplicaHandshake
+
+    run = Runner([("save", [""])])
+    r = make_replica(run)
+    link = r.link
+    assert link is not None
+    hs = link.handshake = ReplicaHandshake(HandshakeOptions(listening_port=1))
+    hs.initiate()
+    hs.receive_data(b"+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC %s 0\r\n$1000\r\n" % (b"f" * 40))
+    hs.receive_data(b"x" * 250)
+    while hs.next_event() is not NEED_DATA:
+        pass
+    assert hs.transfer_read == 250
+    assert run("ROLE")[3] == b"sync"
+    fields = info(run)
+    assert fields["master_sync_in_progress"] == "1"
+    assert fields["master_sync_total_bytes"] == "1000"
+    assert fields["master_sync_read_bytes"] == "250"
+    assert fields["master_sync_left_bytes"] == "750"
+    assert fields["master_sync_perc"] == "25.00"
+    assert "master_sync_last_io_seconds_ago" in fields
