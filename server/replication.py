@@ -552,6 +552,7 @@ class Replication:
         self._mirror()
         dbs = app.keyspace.dbs
         ctx = app.new_client(f"{link.host}:{link.port}", "")
+        app.connections_received -= 1  # our own connection, not an accepted one
         ctx.is_primary_link = True
         ctx.authenticated = True
         ctx.db = dbs[db] if 0 <= db < len(dbs) else dbs[0]
