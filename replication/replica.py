@@ -61,7 +61,7 @@ class LinkHooks(Protocol):
     def full_resync(self, replid: str, offset: int) -> None:
         """The primary sends a snapshot: our history ends here (sub-replicas must resync)."""
 
-    async def load_snapshot(self, rdb: bytes) -> bool:
+    async def load_snapshot(self, rdb: bytes | bytearray) -> bool:
         """Replace the dataset with `rdb`; False if it could not be loaded."""
 
     def link_up(self, link: PrimaryLink, full: bool, replid: str | None) -> None:
@@ -240,7 +240,7 @@ class PrimaryLink:
             elif isinstance(event, SnapshotData):
                 rdb += event.data
             elif isinstance(event, SnapshotDone):
-                await self._load(bytes(rdb), hs)
+                await self._load(rdb, hs)
                 rdb = bytearray()
                 self.offset = self.read_offset = hs.initial_offset
                 self._go_up(full=True, replid=hs.primary_replid)
@@ -257,7 +257,7 @@ class PrimaryLink:
         await self._stream(reader, hs.trailing_data())
         return True
 
-    async def _load(self, rdb: bytes, hs: ReplicaHandshake) -> None:
+    async def _load(self, rdb: bytes | bytearray, hs: ReplicaHandshake) -> None:
         logger.info("MASTER <-> REPLICA sync: Loading DB in memory (%d bytes)", len(rdb))
         newlines = asyncio.get_running_loop().create_task(self._newlines())
         self._loading = True

@@ -1377,7 +1377,7 @@ class Durability:
             writer.finish()
         return out.getvalue()
 
-    async def load_replica_snapshot(self, data: bytes) -> RDBLoadResult | None:
+    async def load_replica_snapshot(self, data: bytes | bytearray) -> RDBLoadResult | None:
         """readSyncBulkPayload's load: empty the dataset and load the primary's RDB, keys with
         passed deadlines included (the primary will send their DELs). None: unusable data."""
         holder: list[RDBLoadResult] = []

@@ -511,7 +511,7 @@ class Replication:
     def full_resync(self, replid: str, offset: int) -> None:
         """The primary chose a full resync; nothing to do until the snapshot is here."""
 
-    async def load_snapshot(self, rdb: bytes) -> bool:
+    async def load_snapshot(self, rdb: bytes | bytearray) -> bool:
         """replicationAttachToNewMaster, then load (readSyncBulkPayload)."""
         self.cached = None
         # Our history ends: sub-replicas must resync with the new one.
