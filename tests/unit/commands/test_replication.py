@@ -619,3 +619,24 @@ def test_info_while_the_snapshot_is_transferred() -> None:
     assert fields["master_sync_left_bytes"] == "750"
     assert fields["master_sync_perc"] == "25.00"
     assert "master_sync_last_io_seconds_ago" in fields
+
+
+def test_the_backlog_is_freed_after_its_ttl_without_replicas(run: Runner) -> None:
+    peer, replid = attach(run)
+    r = repl(run)
+    run("CONFIG", "SET", "repl-backlog-ttl", "10")
+    run("CONFIG", "SET", "repl-backlog-size", "32kb")
+    assert info(run)["repl_backlog_size"] == "32768"
+    run.app.client_closed(peer.ctx)
+    r._last_cron_s = 0
+    r.cron()
+    assert info(run)["repl_backlog_active"] == "1"  # not yet
+    r.primary.no_replicas_since_s -= 11
+    r._last_cron_s = 0
+    r.cron()
+    fields = info(run)
+    assert fields["repl_backlog_active"] == "0"
+    assert fields["master_replid"] != replid
+    offset = int(fields["master_repl_offset"])
+    run("SET", "k", "v")
+    assert info_offset(run) == offset
