@@ -1,11 +1,12 @@
-"""The server's side of replication: its role, both ends of the stream, WAIT, ROLE and INFO.
+"""The server's side of replication: its role, the primary's side of the stream, WAIT.
 
 replication/ holds the mechanics (the backlog and IDs in state.py, the sans-IO handshake, the
 primary's and the replica's I/O); this module owns what Redis keeps in `server.*` for them and
-ties them to the App: it subscribes the primary's side to `App.feed`, gives the replica's link
-its hooks (load a snapshot through server/durability.py, apply the stream through dispatch as
-the primary's client), and answers the commands' questions. One `Replication` per App,
-created by `replication_of(app)`.
+ties them to the App: it subscribes the primary's side to `App.feed`, attaches replicas
+(SYNC, PSYNC), counts their ACKs (WAIT, min-replicas-to-write) and switches roles. The
+replica's side (what the link to a primary does here) is server/replication_link.py; what
+ROLE and INFO show is server/replication_info.py. One `Replication` per App, created by
+`replication_of(app)`.
 
 Strategy (roles), as Redis's replicationSetMaster / replicationUnsetMaster:
 
@@ -30,14 +31,12 @@ import time
 import weakref
 from typing import Any, Final, NamedTuple
 
-from protocol.resp import RawReply, RespError, string2ll
-from replication.handshake import HandshakeOptions
+from protocol.resp import RawReply, string2ll
 from replication.primary import (
     GETACK_COMMAND,
     PING_COMMAND,
     AttachedReplica,
     Primary,
-    ReplicaState,
 )
 from replication.replica import PrimaryLink
 from replication.state import ReplicationState
@@ -54,7 +53,7 @@ from server.errors import (
     ERR_UNBLOCKED_ROLE_CHANGE,
     CommandError,
 )
-from server.info import INFO_FIELDS, INFO_PROVIDERS, Lines
+from server.replication_link import CachedPrimary, LinkSide
 
 logger = logging.getLogger(__name__)
 
@@ -71,27 +70,6 @@ def replication_of(app: App) -> Replication:
     if found is None:
         found = _INSTANCES[app] = Replication(app)
     return found
-
-
-class CachedPrimary(NamedTuple):
-    """What a replica remembers of its history to PSYNC (Redis's cached master)."""
-
-    replid: str
-    offset: int  # the last byte applied
-    db: int  # the primary client's selected db (-1: the stream will start with SELECT)
-
-
-class _NeverExpired:
-    """The primary's client never sees a key as expired: the primary sends its DEL (Redis's
-    expireIfNeeded returns 0 for the master client)."""
-
-    __slots__ = ()
-
-    def now_ms(self) -> int:
-        return -(2**62)
-
-
-_NEVER_EXPIRED: Final = _NeverExpired()
 
 
 class _ClientConnection:
@@ -140,12 +118,7 @@ class Replication:
         self.primary_host: str | None = None
         self.primary_port = 0
         self.link: PrimaryLink | None = None
-        self.link_ctx: CommandContext | None = None
-        self.cached: CachedPrimary | None = None
-        self._stream_db = 0  # repl-stream-db of the last snapshot loaded
-        # When the link to our primary was lost (unix seconds; None: up, or never lost).
-        self.down_since_s: int | None = None
-        self._restart_aof = False
+        self.side = LinkSide(self)
         # --- WAIT ---
         self.waiting: list[_WaitRequest] = []
         self._getack_scheduled = False
@@ -163,7 +136,7 @@ class Replication:
         app.add_write_guard(self._min_replicas_guard)
         config.on_change(self._config_changed)
         self._config_changed("client-output-buffer-limit", None)
-        self._mirror()
+        self.mirror()
 
     # --- the role ---
 
@@ -184,7 +157,7 @@ class Replication:
         if was_primary:
             # replicationCacheMasterUsingMyself: our own history, so the new primary (maybe
             # our old replica) can continue it partially.
-            self.cached = CachedPrimary(self.state.replid, self.state.master_repl_offset, -1)
+            self.side.cached = CachedPrimary(self.state.replid, self.state.master_repl_offset, -1)
             self._unsubscribe()
         app.is_replica = True
         app.keyspace.expire_on_lookup = False
@@ -192,7 +165,7 @@ class Replication:
         self.primary_port = port
         if update_config:
             self.config.set("replicaof", [host, str(port)], startup=True)
-        self._update_stale()
+        self.update_stale()
         self._start_link()
 
     def become_primary(self) -> None:
@@ -201,8 +174,8 @@ class Replication:
         if not app.is_replica:
             return
         self._stop_link()
-        self.cached = None
-        self.down_since_s = None
+        self.side.cached = None
+        self.side.down_since_s = None
         self.primary_host = None
         self.primary_port = 0
         self.state.shift_replid()
@@ -222,15 +195,15 @@ class Replication:
         if self.state.backlog is not None:
             self._subscribe()
         self.config.set("replicaof", ["no", "one"], startup=True)
-        self._mirror()
-        self._update_stale()
+        self.mirror()
+        self.update_stale()
         durability = durability_of(app)
         if self.config["appendonly"] and durability.aof_state == AOF_OFF:
             durability.start_aof()
 
     def _start_link(self) -> None:
         assert self.primary_host is not None
-        link = self.link = PrimaryLink(self.primary_host, self.primary_port, self)
+        link = self.link = PrimaryLink(self.primary_host, self.primary_port, self.side)
         link.connect_timeout_s = float(self.config["repl-timeout"])
         # Without an event loop (in-process tests) the link stays in "connect".
         with contextlib.suppress(RuntimeError):
@@ -241,20 +214,12 @@ class Replication:
         if link is None:
             return
         self.link = None
-        if link.up and link.offset >= 0 and self.link_ctx is not None:
-            self.cached = CachedPrimary(self.state.replid, link.offset, self.link_ctx.db.index)
-        if link.up:
-            self.down_since_s = int(time.time())
+        self.side.link_stopped(link)
         link.stop_nowait()
-        self._close_link_client()
 
-    def _close_link_client(self) -> None:
-        ctx = self.link_ctx
-        self.link_ctx = None
-        if ctx is not None and not ctx.closed:
-            self.app.client_closed(ctx)
-
-    def _update_stale(self) -> None:
+    def update_stale(self) -> None:
+        """replica-serve-stale-data: refuse commands without the STALE flag while the
+        link is down (dispatch reads `App.deny_stale`)."""
         app = self.app
         link = self.link
         app.deny_stale = (
@@ -263,11 +228,12 @@ class Replication:
             and (link is None or not link.up)
         )
 
-    def _mirror(self) -> None:
+    def mirror(self) -> None:
+        """Copy the history's ID and offset where dispatch and the RDB writer read them."""
         self.app.replid = self.state.replid
         self.app.master_repl_offset = self.state.master_repl_offset
 
-    # --- the stream (as a primary) ---
+    # --- the primary's side: the stream, SYNC, PSYNC, ACK ---
 
     def _subscribe(self) -> None:
         if not self._subscribed:
@@ -285,13 +251,16 @@ class Replication:
         self.primary.feed(data)
         self.app.master_repl_offset = self.state.master_repl_offset
 
+    def send_ack(self) -> None:
+        """REPLCONF GETACK from our primary: acknowledge at once."""
+        if self.link is not None:
+            self.link.send_ack()
+
     def _feed_own(self, data: bytes) -> None:
         """Bytes the primary adds by itself (PING, REPLCONF GETACK): replicas only."""
         if self.app.is_replica or self.state.backlog is None:
             return
         self._feed(data)
-
-    # --- SYNC and PSYNC (the primary's side) ---
 
     def announced(self, ctx: CommandContext) -> dict[str, object]:
         """The REPLCONF options a client sent (listening-port, ip-address, capa, rdb-only...)."""
@@ -358,7 +327,7 @@ class Replication:
             self.state.create_backlog(new_history=not app.is_replica)
             if not app.is_replica:
                 self._subscribe()
-            self._mirror()
+            self.mirror()
             logger.info(
                 "Replication backlog created, my new replication IDs are '%s' and '%s'",
                 self.state.replid,
@@ -414,7 +383,7 @@ class Replication:
         if ctx.is_replica and self.primary.detach(ctx.id) is not None:
             self._refresh_good()
 
-    # --- WAIT ---
+    # --- WAIT and min-replicas-to-write ---
 
     def wait(self, ctx: CommandContext, replicas: int, timeout_ms: int) -> Any:
         """waitCommand: the count at once if enough replicas acked this client's last
@@ -464,8 +433,6 @@ class Replication:
                 still.append(request)
         self.waiting = still
 
-    # --- min-replicas-to-write ---
-
     def _min_replicas_guard(self, ctx: CommandContext, spec: Any) -> str | None:
         """checkGoodReplicasStatus, for write commands of clients we do not obey."""
         if not spec.is_write or ctx.is_primary_link or self.app.is_replica:
@@ -484,116 +451,6 @@ class Replication:
         max_lag = config["min-replicas-max-lag"]
         if needed and max_lag:
             self.good_replicas = self.primary.count_good(int(time.time()), max_lag)
-
-    # --- the link to our primary (LinkHooks) ---
-
-    def handshake_options(self) -> HandshakeOptions:
-        config = self.config
-        port = config["replica-announce-port"]
-        if not port:
-            bound = self.app.bound.get("resp")
-            port = bound[1] if bound else config["port"]
-        auth = config["masterauth"]
-        user = config["masteruser"]
-        cached = self.cached
-        return HandshakeOptions(
-            listening_port=port,
-            announce_ip=config["replica-announce-ip"],
-            masterauth=auth.encode() if auth else None,
-            masteruser=user.encode() if user and auth else None,
-            psync_replid=cached.replid if cached is not None else "?",
-            psync_offset=cached.offset + 1 if cached is not None else -1,
-        )
-
-    def link_changed(self) -> None:
-        self._update_stale()
-
-    def full_resync(self, replid: str, offset: int) -> None:
-        """The primary chose a full resync; nothing to do until the snapshot is here."""
-
-    async def load_snapshot(self, rdb: bytes | bytearray) -> bool:
-        """replicationAttachToNewMaster, then load (readSyncBulkPayload)."""
-        self.cached = None
-        # Our history ends: sub-replicas must resync with the new one.
-        self.primary.disconnect_all()
-        self.state.discard_backlog()
-        durability = durability_of(self.app)
-        self._restart_aof = durability.aof_state != AOF_OFF
-        if self._restart_aof:
-            durability.stop_aof()
-        result = await durability.load_replica_snapshot(rdb)
-        if result is None:
-            return False
-        raw_db = result.aux.get(b"repl-stream-db", b"0")
-        self._stream_db = int(raw_db) if raw_db.lstrip(b"-").isdigit() else 0
-        return True
-
-    def link_up(self, link: PrimaryLink, full: bool, replid: str | None) -> None:
-        app = self.app
-        state = self.state
-        if full:
-            state.reset_to(replid or state.replid, link.offset)
-            db = self._stream_db
-            if self._restart_aof:
-                self._restart_aof = False
-                durability_of(app).start_aof()
-        else:
-            if replid is not None and replid != state.replid:
-                logger.warning("Master replication ID changed to %s", replid)
-                state.adopt_primary_id(replid)
-                # Our sub-replicas must learn the new ID (they continue with ID2).
-                self.primary.disconnect_all()
-            if state.backlog is None:
-                state.create_backlog(new_history=False)
-            cached = self.cached
-            db = cached.db if cached is not None else 0
-        self.cached = None
-        self.down_since_s = None
-        self._mirror()
-        dbs = app.keyspace.dbs
-        ctx = app.new_client(f"{link.host}:{link.port}", "")
-        app.connections_received -= 1  # our own connection, not an accepted one
-        ctx.is_primary_link = True
-        ctx.authenticated = True
-        ctx.db = dbs[db] if 0 <= db < len(dbs) else dbs[0]
-        ctx.kill = link.drop
-        self.link_ctx = ctx
-
-    def apply(self, argv: list[bytes]) -> bool:
-        from server.dispatch import execute
-
-        ctx = self.link_ctx
-        if ctx is None:
-            return True
-        keyspace = self.app.keyspace
-        clock = keyspace.clock
-        keyspace.clock = _NEVER_EXPIRED
-        try:
-            reply = execute(ctx, argv)
-        finally:
-            keyspace.clock = clock
-        if type(reply) is RespError:
-            logger.debug("error applying a command from the master: %s", reply.text)
-        return ctx.multi is None
-
-    def applied(self, data: bytes) -> None:
-        self.primary.feed(data)
-        self._mirror()
-
-    def link_down(self, link: PrimaryLink) -> None:
-        ctx = self.link_ctx
-        if link is self.link and link.offset >= 0:
-            db = ctx.db.index if ctx is not None else -1
-            self.cached = CachedPrimary(self.state.replid, link.offset, db)
-        logger.info("Connection with master lost; caching the disconnected master state.")
-        self.down_since_s = int(time.time())
-        if link is self.link:
-            self._close_link_client()
-
-    def send_ack(self) -> None:
-        """REPLCONF GETACK from our primary: acknowledge at once."""
-        if self.link is not None:
-            self.link.send_ack()
 
     # --- periodic work ---
 
@@ -639,7 +496,7 @@ class Replication:
         ):
             self.state.free_backlog()
             self._unsubscribe()
-            self._mirror()
+            self.mirror()
             logger.info(
                 "Replication backlog freed after %d seconds without connected replicas.", ttl
             )
@@ -660,131 +517,12 @@ class Replication:
         if name == "repl-backlog-size":
             self.state.resize_backlog(self.config["repl-backlog-size"])
         elif name == "replica-serve-stale-data":
-            self._update_stale()
+            self.update_stale()
         elif name in ("min-replicas-to-write", "min-replicas-max-lag"):
             self._refresh_good()
         elif name == "client-output-buffer-limit":
             hard, _, _ = self.app.output_limits.get("slave", (0, 0, 0))
             self.primary.pending_limit_bytes = hard
-
-    # --- what the commands and INFO show ---
-
-    def role_reply(self) -> list[Any]:
-        """ROLE: ["master", offset, [[ip, port, offset], ...]] or ["slave", host, port,
-        state, offset]."""
-        if not self.app.is_replica:
-            replicas = [
-                [r.ip.encode(), b"%d" % r.listening_port, b"%d" % r.ack_offset]
-                for r in self.primary.online()
-            ]
-            return [b"master", self.state.master_repl_offset, replicas]
-        link = self.link
-        state = link.role_state if link is not None else "connect"
-        offset = link.offset if link is not None and link.up else -1
-        return [
-            b"slave",
-            (self.primary_host or "").encode(),
-            self.primary_port,
-            state.encode(),
-            offset,
-        ]
-
-    def info_lines(self) -> Lines:
-        """INFO replication, field by field in Redis 7.0's order."""
-        app = self.app
-        config = self.config
-        state = self.state
-        lines: Lines = [("role", "slave" if app.is_replica else "master")]
-        if app.is_replica:
-            link = self.link
-            up = link is not None and link.up
-            cached = self.cached
-            if up and link is not None:
-                offset, read_offset = link.offset, link.read_offset
-            elif cached is not None:
-                offset = read_offset = cached.offset
-            else:
-                offset = read_offset = 1
-            last_io = int(time.monotonic() - link.last_io_monotonic) if up and link else -1
-            lines += [
-                ("master_host", self.primary_host),
-                ("master_port", self.primary_port),
-                ("master_link_status", "up" if up else "down"),
-                ("master_last_io_seconds_ago", last_io),
-                ("master_sync_in_progress", int(link is not None and link.in_transfer)),
-                ("slave_read_repl_offset", read_offset),
-                ("slave_repl_offset", offset),
-            ]
-            if link is not None and link.in_transfer and link.handshake is not None:
-                hs = link.handshake
-                total = hs.transfer_size
-                perc = hs.transfer_read / total * 100 if total > 0 else 0.0
-                lines += [
-                    ("master_sync_total_bytes", total),
-                    ("master_sync_read_bytes", hs.transfer_read),
-                    ("master_sync_left_bytes", total - hs.transfer_read),
-                    ("master_sync_perc", f"{perc:.2f}"),
-                    (
-                        "master_sync_last_io_seconds_ago",
-                        int(time.monotonic() - link.last_io_monotonic),
-                    ),
-                ]
-            if not up:
-                since = self.down_since_s
-                lines.append(
-                    ("master_link_down_since_seconds", int(time.time()) - since if since else -1)
-                )
-            lines += [
-                ("slave_priority", config["replica-priority"]),
-                ("slave_read_only", int(bool(config["replica-read-only"]))),
-                ("replica_announced", int(bool(config["replica-announced"]))),
-            ]
-        primary = self.primary
-        lines.append(("connected_slaves", len(primary.replicas)))
-        if config["min-replicas-to-write"] and config["min-replicas-max-lag"]:
-            lines.append(("min_slaves_good_slaves", self.good_replicas))
-        now_s = int(time.time())
-        for i, r in enumerate(primary.replicas.values()):
-            lag = now_s - r.ack_time_s if r.state is ReplicaState.ONLINE else 0
-            lines.append(
-                (
-                    f"slave{i}",
-                    f"ip={r.ip},port={r.listening_port},state={r.state.label},"
-                    f"offset={r.ack_offset},lag={lag}",
-                )
-            )
-        backlog = state.backlog
-        lines += [
-            ("master_failover_state", "no-failover"),
-            ("master_replid", state.replid),
-            ("master_replid2", state.replid2),
-            ("master_repl_offset", state.master_repl_offset),
-            ("second_repl_offset", state.second_replid_offset),
-            ("repl_backlog_active", int(backlog is not None)),
-            ("repl_backlog_size", state.backlog_size),
-            ("repl_backlog_first_byte_offset", backlog.first_offset if backlog else 0),
-            ("repl_backlog_histlen", backlog.histlen if backlog else 0),
-        ]
-        return lines
-
-    def stats_fields(self) -> dict[str, object]:
-        app = self.app
-        primary = self.primary
-        repl_in = self.link.input_bytes if self.link is not None else 0
-        return {
-            "total_net_input_bytes": app.net_input_bytes + repl_in,
-            "total_net_repl_input_bytes": repl_in,
-            "total_net_repl_output_bytes": primary.output_bytes,
-            "sync_full": primary.sync_full,
-            "sync_partial_ok": primary.sync_partial_ok,
-            "sync_partial_err": primary.sync_partial_err,
-        }
-
-    def memory_fields(self) -> dict[str, object]:
-        backlog = self.state.backlog
-        held = backlog.allocated_bytes if backlog is not None else 0
-        pending = sum(r.pending_bytes for r in self.primary.replicas.values())
-        return {"mem_replication_backlog": held, "mem_total_replication_buffers": held + pending}
 
 
 def _never_ready(ctx: CommandContext, key: bytes) -> Any:
@@ -798,8 +536,3 @@ def _peer_ip(addr: str) -> str:
 def _strtoll(raw: bytes) -> int | None:
     """getLongLongFromObject: a canonical integer (string2ll)."""
     return string2ll(raw)
-
-
-INFO_PROVIDERS["replication"] = lambda app: replication_of(app).info_lines()
-INFO_FIELDS.setdefault("stats", []).append(lambda app: replication_of(app).stats_fields())
-INFO_FIELDS.setdefault("memory", []).append(lambda app: replication_of(app).memory_fields())

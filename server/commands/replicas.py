@@ -38,6 +38,7 @@ from server.errors import (
     CommandError,
 )
 from server.replication import replication_of
+from server.replication_info import role_reply
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ COMMANDS[b"WAIT"].is_blocking = True
 )
 def role_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """ROLE"""
-    return replication_of(ctx.app).role_reply()
+    return role_reply(replication_of(ctx.app))
 
 
 # --- SCRIPT KILL ---

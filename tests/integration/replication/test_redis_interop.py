@@ -241,3 +241,29 @@ def test_duocache_chained_behind_a_real_replica(
         assert offset(t) == offset(r) == offset(d)
     finally:
         tail.stop()
+
+
+def test_a_real_replica_chained_behind_duocache(
+    pair: tuple[redis.Redis, redis.Redis],
+    real: RealServer,
+    duo: ServerProcess,
+    tmp_path: Path,
+) -> None:
+    """Real Redis primary -> Duocache replica -> real Redis replica: Duocache serves its own
+    snapshot and proxies the primary's stream verbatim."""
+    r, d = pair
+    (tmp_path / "tail").mkdir()
+    tail = start_real_redis(tmp_path / "tail")
+    try:
+        t = client(tail.port)
+        fill(r)
+        d.replicaof("127.0.0.1", real.port)
+        t.replicaof("127.0.0.1", duo.port)
+        client(real.port, db=2).set("later", "x")
+        wait_synced(r, d)
+        wait_synced(r, t)
+        assert offset(t) == offset(d) == offset(r)
+        assert contents(tail.port) == contents(real.port)
+        assert repl_info(t)["master_replid"] == repl_info(r)["master_replid"]
+    finally:
+        tail.stop()

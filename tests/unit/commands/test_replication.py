@@ -485,9 +485,9 @@ def connect(r: Replication, replid: str, offset: int) -> PrimaryLink:
     assert link is not None
     link.offset = link.read_offset = offset
     link.up = True
-    r._stream_db = 0
-    r.link_up(link, True, replid)
-    r.link_changed()
+    r.side.stream_db = 0
+    r.side.link_up(link, True, replid)
+    r.side.link_changed()
     return link
 
 
@@ -590,7 +590,7 @@ def test_a_new_primary_id_on_continue_disconnects_sub_replicas() -> None:
     link = connect(r, "b" * 40, 50)
     sub = Peer(run)
     sub("PSYNC", "b" * 40, "51")
-    r.link_up(link, False, "c" * 40)
+    r.side.link_up(link, False, "c" * 40)
     assert sub.transport.closed
     fields = info(run)
     assert (fields["master_replid"], fields["master_replid2"]) == ("c" * 40, "b" * 40)
