@@ -68,6 +68,7 @@ class Writer(threading.Thread):
             SERVICE, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
         )
         self.stop = threading.Event()
+        self.sent: dict[int, float] = {}  # i -> monotonic time the SET was sent
         self.acked: dict[int, float] = {}  # i -> monotonic time of +OK
         self.wait1: dict[int, float] = {}  # i -> monotonic time WAIT 1 confirmed it
         self.errors: list[float] = []
@@ -77,6 +78,7 @@ class Writer(threading.Thread):
         while not self.stop.is_set():
             i += 1
             try:
+                self.sent[i] = time.monotonic()
                 self.client.set(f"k{i}", i)
                 self.acked[i] = time.monotonic()
                 if self.client.wait(1, 1000) >= 1:
@@ -97,17 +99,19 @@ def one_run(base: Path, replicas: int, min_replicas: int) -> Run:
         time.sleep(2.0)  # steady load before the crash
         killed_at = time.monotonic()
         old.kill()
+        # Writes sent from here on cannot be answered by the dead primary (a reply of the
+        # old primary may still arrive after the SIGKILL for a write sent before it).
+        dead_at = time.monotonic()
         deadline = killed_at + 60
         while time.monotonic() < deadline:
-            after = [t for t in writer.wait1.values() if t > killed_at]
-            if after:
+            if any(writer.sent[i] >= dead_at for i in writer.wait1):
                 break
             time.sleep(0.01)
         time.sleep(1.0)  # a little load on the new primary
         writer.stop.set()
         writer.join(10)
-        acked_after = [t for t in writer.acked.values() if t > killed_at]
-        wait1_after = [t for t in writer.wait1.values() if t > killed_at]
+        acked_after = [t for i, t in writer.acked.items() if writer.sent[i] >= dead_at]
+        wait1_after = [t for i, t in writer.wait1.items() if writer.sent[i] >= dead_at]
         if not acked_after or not wait1_after:
             result.notes.append("no write acknowledged after the failover")
             return result
