@@ -22,7 +22,6 @@ Redis's replicationCron does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Final, Protocol
@@ -123,14 +122,6 @@ class PrimaryLink:
         self._task = None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-
-    async def stop(self) -> None:
-        """`stop_nowait`, then wait for the task to end."""
-        task = self._task
-        self.stop_nowait()
-        if task is not None and task is not asyncio.current_task():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     def drop(self) -> None:
         """Close the connection now (CLIENT KILL TYPE master, a timeout); it reconnects."""
