@@ -164,7 +164,9 @@ class RESPParser:
     Attributes:
         require_auth: the client has not authenticated while a password is set; Redis then
             caps request sizes (10 arguments, 16 KiB per argument).
-        from_primary: the replication link; bulk lengths are not capped.
+        from_primary: the replication link; bulk lengths are not capped, and only the exact
+            path is used, so `buffered_bytes` is exact at every command boundary (the
+            replication offset is counted from it).
         max_bulk_bytes: `proto-max-bulk-len`.
         max_buffer_bytes: `client-query-buffer-limit`; past it the client is dropped
             without a reply.
@@ -224,6 +226,7 @@ class RESPParser:
             return
         if (
             not self._fast
+            and not self.from_primary
             and self._pos >= len(self._buf)
             and self._argv is None
             and data[0] == 42

@@ -99,6 +99,13 @@ class App:
         self.write_guards: list[Callable[[CommandContext, CommandSpec], str | None]] = []
         self.is_replica = False
         self.replica_read_only = True
+        # A replica whose link is down with replica-serve-stale-data no: commands without the
+        # STALE flag get -MASTERDOWN (maintained by server/replication.py).
+        self.deny_stale = False
+        # The replication history (kept current by server/replication.py): WAIT reads the
+        # offset after each command, RDB files record both.
+        self.replid = secrets.token_hex(20)
+        self.master_repl_offset = 0
         self.loading = False
         # Set by persistence while the AOF is on: called with (transport, replies, close after)
         # before a batch's replies are written; True means it holds them until their writes
@@ -360,7 +367,7 @@ class App:
         if time.monotonic() >= self.pause_end:
             self.unpause()
             return False
-        if ctx.is_replica:
+        if ctx.is_replica or ctx.is_primary_link:
             return False
         if self.pause_all or spec.may_replicate:
             return True

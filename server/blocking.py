@@ -100,9 +100,13 @@ Retry = Callable[["CommandContext", bytes], Any]
 
 
 class Block:
-    """A handler's answer meaning "wait for one of these keys" (see the module docstring)."""
+    """A handler's answer meaning "wait for one of these keys" (see the module docstring).
 
-    __slots__ = ("denied_reply", "keys", "retry", "timeout_ms", "timeout_reply")
+    A wait that is not on keys (WAIT) gives no keys, computes its timeout reply when the
+    time comes (`on_timeout`), and is ended by its owner with `Blocking.wake`.
+    """
+
+    __slots__ = ("denied_reply", "keys", "on_timeout", "retry", "timeout_ms", "timeout_reply")
 
     def __init__(
         self,
@@ -112,12 +116,18 @@ class Block:
         *,
         timeout_reply: Any = NULL_ARRAY,
         denied_reply: Any = NOT_READY,  # NOT_READY here: the same as timeout_reply
+        on_timeout: Callable[[], Any] | None = None,
     ) -> None:
         self.keys = keys
         self.timeout_ms = timeout_ms
         self.retry = retry
         self.timeout_reply = timeout_reply
         self.denied_reply = timeout_reply if denied_reply is NOT_READY else denied_reply
+        self.on_timeout = on_timeout
+
+    def reply_on_timeout(self) -> Any:
+        """What the client gets on timeout or `CLIENT UNBLOCK id TIMEOUT`."""
+        return self.timeout_reply if self.on_timeout is None else self.on_timeout()
 
 
 class Waiter:
@@ -235,7 +245,7 @@ class Blocking:
         waiter = ctx.blocked
         if waiter is None:
             return False
-        self._finish(waiter, waiter.block.timeout_reply)
+        self._finish(waiter, waiter.block.reply_on_timeout())
         return True
 
     def unblock(self, client_id: int, error: bool) -> bool:
@@ -247,7 +257,15 @@ class Blocking:
         if spec is not None and not error:
             # Redis counts an unblocked command as failed either way (updateStatsOnUnblock).
             spec.failed_calls += 1
-        reply = RespError(ERR_UNBLOCKED_BY_CLIENT) if error else waiter.block.timeout_reply
+        reply = RespError(ERR_UNBLOCKED_BY_CLIENT) if error else waiter.block.reply_on_timeout()
+        self._finish(waiter, reply)
+        return True
+
+    def wake(self, ctx: CommandContext, reply: Any) -> bool:
+        """End `ctx`'s wait with `reply` (the owner of a wait not on keys: WAIT)."""
+        waiter = ctx.blocked
+        if waiter is None:
+            return False
         self._finish(waiter, reply)
         return True
 

@@ -84,6 +84,7 @@ class CommandContext:
         "unblocked",
         "user",
         "watched",
+        "woff",
     )
 
     def __init__(self, app: App, client_id: int, addr: str = "", laddr: str = "") -> None:
@@ -114,6 +115,8 @@ class CommandContext:
         self.closed = False
         self.is_primary_link = False
         self.is_replica = False
+        # The replication offset after this client's last command (WAIT waits for it).
+        self.woff = 0
         self.no_evict = False
         self.no_touch = False
         self.flags = ""

@@ -1,8 +1,9 @@
 """execute(ctx, argv): the Redis checks in Redis's order, the handler, and propagation.
 
 Order (processCommand in Redis 7.0's server.c): lookup, arity, auth, refused-in-MULTI,
-OOM, READONLY on a replica, subscribed-mode restrictions, LOADING, queueing inside MULTI,
-then the call. A rejection inside MULTI marks the transaction so EXEC answers EXECABORT.
+OOM, READONLY on a replica, subscribed-mode restrictions, MASTERDOWN on a replica whose
+link is down, LOADING, queueing inside MULTI, then the call. A rejection inside MULTI
+marks the transaction so EXEC answers EXECABORT.
 
 After the call: a write that changed something (`ctx.dirty > 0`) signals its keys (WATCH,
 memcached CAS) and goes to the write stream as the command itself or as the effects the
@@ -28,6 +29,7 @@ from server.context import POSTPONED, CommandContext
 from server.errors import (
     ERR_INTERNAL,
     ERR_LOADING,
+    ERR_MASTERDOWN,
     ERR_NOAUTH,
     ERR_NOT_ALLOWED_IN_MULTI,
     ERR_ONLY_IN_SUBSCRIBE,
@@ -125,6 +127,8 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
         return _reject(ctx, spec, ERR_READONLY)
     if ctx.subscribed and not ctx.resp3 and spec.name not in _SUBSCRIBED_ALLOWED:
         return _reject(ctx, spec, ERR_ONLY_IN_SUBSCRIBE % spec.name)
+    if app.deny_stale and not spec.allow_stale and not ctx.is_primary_link:
+        return _reject(ctx, spec, ERR_MASTERDOWN)
     if app.loading and not spec.allow_loading:
         return _reject(ctx, spec, ERR_LOADING)
     # CLIENT PAUSE: the client waits, its command unrun, until the pause ends (processCommand
@@ -136,6 +140,7 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
         ctx.multi.append((spec, argv))
         return QUEUED
     reply = call(ctx, spec, argv, True)
+    ctx.woff = app.master_repl_offset
     if app.blocking.ready:
         app.blocking.handle_ready_keys()
     return reply

@@ -50,6 +50,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import gc
+import io
 import logging
 import mmap
 import os
@@ -75,7 +76,14 @@ from persistence.building import EncodingLimits
 from persistence.codecs import RDBFormatError
 from persistence.format import AUX_MCMETA
 from persistence.mcmeta import McMeta, decode_mcmeta, encode_mcmeta
-from persistence.rdb import RDBAux, RDBLoader, RDBLoadResult, run_to_end, write_rdb
+from persistence.rdb import (
+    RDBAux,
+    RDBLoader,
+    RDBLoadResult,
+    RDBWriter,
+    run_to_end,
+    write_rdb,
+)
 from server.app import REDIS_VERSION, App
 from server.context import CommandContext
 from server.errors import ERR_MISCONF
@@ -545,8 +553,8 @@ class Durability:
     # --- MISCONF ---
 
     def _misconf_guard(self, ctx: CommandContext, spec: Any) -> str | None:
-        """writeCommandsDeniedByDiskError, for write commands."""
-        if not spec.is_write:
+        """writeCommandsDeniedByDiskError, for write commands (the primary's link is obeyed)."""
+        if not spec.is_write or ctx.is_primary_link:
             return None
         if (
             not self.lastbgsave_ok
@@ -1351,6 +1359,11 @@ class Durability:
             # Every transfer opened the file; it can go now.
             _unlink_quietly(path)
 
+        # The snapshot is the dataset as of this instant: each transfer learns it now, before
+        # anything else can change (replication starts queueing the stream from here).
+        for transfer in waiters:
+            if transfer.on_snapshot is not None:
+                transfer.on_snapshot()
         job = self._fork(CHILD_SYNC, "temp-sync-{pid}.rdb", work, done)
         if job is None:
             for transfer in waiters:
@@ -1358,6 +1371,53 @@ class Durability:
             return
         holder["path"] = f"temp-sync-{job.pid}.rdb.done"
         logger.info("Starting BGSAVE for SYNC with target: disk (pid %d)", job.pid)
+
+    # --- replication: snapshots in memory, loading a primary's snapshot ---
+
+    def snapshot_bytes(self, *, with_data: bool = True) -> bytes:
+        """The dataset as an RDB in memory (a full resync of a small dataset; without data:
+        the empty RDB a filtered `rdb-filter-only` transfer asks for)."""
+        out = io.BytesIO()
+        if with_data:
+            write_rdb(
+                out,
+                self.app.keyspace,
+                self.rdb_aux(),
+                compress=bool(self.config["rdbcompression"]),
+                checksum=bool(self.config["rdbchecksum"]),
+                extra_aux=self._mcmeta_aux(),
+            )
+        else:
+            writer = RDBWriter(out, compress=False, checksum=bool(self.config["rdbchecksum"]))
+            writer.header(self.rdb_aux())
+            writer.finish()
+        return out.getvalue()
+
+    async def load_replica_snapshot(self, data: bytes | bytearray) -> RDBLoadResult | None:
+        """readSyncBulkPayload's load: empty the dataset and load the primary's RDB, keys with
+        passed deadlines included (the primary will send their DELs). None: unusable data."""
+        holder: list[RDBLoadResult] = []
+
+        def work() -> Generator[int, None, bool]:
+            for db in self.app.keyspace.dbs:
+                db.flush()
+            self.loading_total_bytes = len(data)
+            loader = RDBLoader(data, limits=self.limits(), origin="the MASTER RDB")
+            try:
+                result = yield from loader.load(
+                    self.app.keyspace,
+                    now_ms=None,
+                    verify_checksum=bool(self.config["rdbchecksum"]),
+                )
+            except RDBFormatError as e:
+                logger.warning("Failed trying to load the MASTER synchronization DB: %s", e)
+                return False
+            self._after_rdb_load(result)
+            holder.append(result)
+            return True
+
+        ok = await self._drive(work())
+        return holder[0] if ok and holder else None
 
     # --- scheduled backups ---
 
@@ -1462,11 +1522,17 @@ class SyncTransfer:
         *,
         rdb_only: bool,
         after: Callable[[CommandContext], None] | None = None,
+        on_snapshot: Callable[[], None] | None = None,
+        on_sending: Callable[[], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.transport = transport
         self.rdb_only = rdb_only
         self.after = after
+        # Replication's hooks: the snapshot is being taken (just before the fork), and the
+        # file is about to be written.
+        self.on_snapshot = on_snapshot
+        self.on_sending = on_sending
         self._file: Any = None
         self._remaining = 0
 
@@ -1491,6 +1557,8 @@ class SyncTransfer:
         if self.transport.is_closing():
             self.abort()
             return
+        if self.on_sending is not None:
+            self.on_sending()
         self.transport.write(b"$%d\r\n" % self._remaining)
         self._pump()
 

@@ -290,6 +290,21 @@ ERR_SENTINEL_NOQUORUM_QUORUM: Final = (
 ERR_SENTINEL_NOQUORUM_MAJORITY: Final = (
     "Not enough available Sentinels to reach the majority and authorize a failover"
 )
+# --- replication (replication.c, server.c processCommand) ---
+ERR_MASTERDOWN: Final = (
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+)
+ERR_NOMASTERLINK_SYNC: Final = "NOMASTERLINK Can't SYNC while not connected with my master"
+ERR_FILTERED_NEEDS_EOF: Final = "ERR Filtered replica requires EOF capability"
+ERR_WAIT_ON_REPLICA: Final = (
+    "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if "
+    "a replica is configured to be writable (which is not the default) writes to replicas are "
+    "just local and are not propagated."
+)
+ERR_INVALID_MASTER_PORT: Final = "ERR Invalid master port"
+ERR_REPLICAOF_FROM_REPLICA: Final = "ERR Command is not valid when client is a replica."
+ERR_REPLICAOF_CLUSTER: Final = "ERR REPLICAOF not allowed in cluster mode."
+ERR_NOTBUSY: Final = "NOTBUSY No scripts in execution right now."
 
 RESP_ERRORS: Final[dict[type[StorageError], str]] = {
     WrongTypeError: ERR_WRONGTYPE,

@@ -32,6 +32,9 @@ REDIS_VERSION: Final = "7.0.15"
 Lines = list[tuple[str, object]]
 # Families that own a section's truth (replication, persistence) register a builder here.
 INFO_PROVIDERS: dict[str, Callable[[App], Lines]] = {}
+# Families that own a few fields of another section (replication's sync_full in stats)
+# register a function returning {field: value}; those fields' values are replaced.
+INFO_FIELDS: dict[str, list[Callable[[App], dict[str, object]]]] = {}
 
 DEFAULT_SECTIONS: Final = (
     "server",
@@ -116,7 +119,11 @@ def info_text(app: App, requested: list[str]) -> str:
     parts = []
     for section in ordered:
         builder = INFO_PROVIDERS.get(section) or _BUILDERS[section]
-        body = "".join(f"{k}:{v}\r\n" for k, v in builder(app))
+        lines = builder(app)
+        for fields in INFO_FIELDS.get(section, ()):
+            values = fields(app)
+            lines = [(k, values.get(k, v)) for k, v in lines]
+        body = "".join(f"{k}:{v}\r\n" for k, v in lines)
         parts.append(f"# {_TITLES[section]}\r\n{body}")
     return "\r\n".join(parts)
 

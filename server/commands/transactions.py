@@ -20,6 +20,7 @@ from server.errors import (
     ERR_EXEC_NO_MULTI,
     ERR_EXECABORT,
     ERR_LOADING,
+    ERR_MASTERDOWN,
     ERR_MULTI_NESTED,
     ERR_READONLY,
     ERR_WATCH_IN_MULTI,
@@ -86,8 +87,10 @@ def unwatch_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
 def _exec_refusal(ctx: CommandContext, queued: list[tuple[CommandSpec, list[bytes]]]) -> str | None:
     """The checks processCommand makes for EXEC with the flags of the queued commands: a
     transaction that writes is refused on a read-only replica or when a write guard (OOM,
-    MISCONF, NOREPLICAS) says no, and one with a command not allowed while loading is
-    refused while loading, even though each command was accepted when queued."""
+    MISCONF, NOREPLICAS) says no, one with a command not allowed while loading is
+    refused while loading, and one with a command not allowed on a replica whose link is
+    down gets MASTERDOWN (replica-serve-stale-data no), even though each command was
+    accepted when queued."""
     app = ctx.app
     if not (app.guards_active or app.is_replica or app.loading):
         return None
@@ -102,6 +105,8 @@ def _exec_refusal(ctx: CommandContext, queued: list[tuple[CommandSpec, list[byte
                 return refusal
         if spec.is_write and app.is_replica and app.replica_read_only and not ctx.is_primary_link:
             return ERR_READONLY
+    if app.deny_stale and not ctx.is_primary_link and not all(s.allow_stale for s, _ in queued):
+        return ERR_MASTERDOWN
     return None
 
 
