@@ -466,6 +466,7 @@ class App:
                 # are paused, so the dataset does not change under a paused failover.
                 if self.pause_end is None and self.active_expire_enabled:
                     self.keyspace.active_expire_cycle(0.25 / hz)
+                self.keyspace.settle()  # containers written since the last tick: re-price
                 self._sample_metrics()
                 self._clients_cron()
                 for hook in self.cron_hooks:

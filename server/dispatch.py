@@ -188,10 +188,17 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = 
             app.feed_monitors(ctx, argv)
         if ctx.dirty:
             db = ctx.db
-            # `sized` non-empty: some value may have grown in place and must be re-priced.
-            if db.watched or db.sized or db.blocked or db.keyspace.on_modified is not None:
+            if db.watched or db.blocked or db.keyspace.on_modified is not None:
                 for i in spec.written_key_indexes(argv):
                     db.modified(argv[i])
+            elif db.sized:
+                # Only the memory estimate listens: a value may have grown in place, so its
+                # key is re-priced, lazily (once per key however often it is written).
+                if spec.single_key:
+                    db.reprice_later(argv[1])
+                else:
+                    for i in spec.written_key_indexes(argv):
+                        db.reprice_later(argv[i])
             app.dirty += ctx.dirty
             if app.feed:
                 rewritten = ctx.rewritten

@@ -17,8 +17,11 @@ Strategy (memory accounting): each database keeps `used`, a running estimate in 
 keys, values and deadlines (storage/sizes.py), adjusted by every method that stores or removes a
 key, so reading it never walks the keyspace. `bytes` values are priced from their length; the
 estimate of any other value is recorded in `sized` (a side table holding only those keys) so it
-can be replaced when the value grows in place: the server calls `modified(key)` after such a
-write, which re-prices the key in O(1).
+can be replaced when the value grows in place. After such a write the server either calls
+`modified(key)`, which re-prices the key at once, or, when nothing but the estimate listens,
+`reprice_later(key)`, which only records the key in `stale`; `settle()` re-prices the recorded
+keys, once each however often they were written, and `Keyspace.used_bytes()` settles before
+it adds up, so every reader of the estimate sees it up to date.
 
 Strategy (access tracking, for LRU/LFU eviction and OBJECT IDLETIME / FREQ): off by default and
 then free (one attribute test per lookup). When the server turns it on (`Keyspace.track_access`)
@@ -92,6 +95,7 @@ class Database:
         "index",
         "keyspace",
         "sized",
+        "stale",
         "used",
         "watched",
     )
@@ -106,6 +110,7 @@ class Database:
         # Memory accounting (see the module docstring).
         self.used = 0
         self.sized: dict[bytes, int] = {}
+        self.stale: set[bytes] = set()  # keys to re-price before `used` is read
         # Access tracking: None while off.
         self.access: dict[bytes, int] | None = None
         # key -> the clients (opaque to storage) blocked on it, oldest first.
@@ -266,6 +271,18 @@ class Database:
         self.sized[key] = size
         self.used += size - old
 
+    def reprice_later(self, key: bytes) -> None:
+        """`key`'s value may have changed in place: re-price it at the next `settle()`."""
+        self.stale.add(key)
+
+    def settle(self) -> None:
+        """Re-price the keys recorded by `reprice_later` (a key gone meanwhile is skipped)."""
+        stale = self.stale
+        if stale:
+            self.stale = set()
+            for key in stale:
+                self.resize(key)
+
     def delete(self, key: bytes) -> bool:
         """Remove `key` if it is live; report whether it was."""
         return self.pop(key) is not None
@@ -324,6 +341,7 @@ class Database:
         self.expires = [{} for _ in range(NUM_SHARDS)]
         self.used = 0
         self.sized = {}
+        self.stale = set()
         if self.access is not None:
             self.access = {}
         return removed
@@ -478,6 +496,7 @@ class Keyspace:
         da.expires, db.expires = db.expires, da.expires
         da.used, db.used = db.used, da.used
         da.sized, db.sized = db.sized, da.sized
+        da.stale, db.stale = db.stale, da.stale
         da.access, db.access = db.access, da.access
 
         # Clients stay blocked on their database index; the swapped-in data may serve them.
@@ -490,7 +509,16 @@ class Keyspace:
 
     def used_bytes(self) -> int:
         """The estimated bytes of every database's keys, values and deadlines."""
+        for db in self.dbs:
+            if db.stale:
+                db.settle()
         return sum(db.used for db in self.dbs)
+
+    def settle(self) -> None:
+        """Re-price what `reprice_later` recorded (periodically, so `stale` stays small)."""
+        for db in self.dbs:
+            if db.stale:
+                db.settle()
 
     def track_access(self, mode: int) -> None:
         """Start (or switch, or stop) per-key access tracking; switching starts afresh."""
@@ -553,6 +581,11 @@ class Keyspace:
         now = self.clock.now_ms()
         while visited < total:
             db = self.dbs[self._expire_db]
+            if self._expire_shard == 0 and not any(db.expires):
+                # No key of this database has a deadline: skip its shards in one step.
+                visited += NUM_SHARDS
+                self._expire_db = (self._expire_db + 1) % len(self.dbs)
+                continue
             exp = db.expires[self._expire_shard]
             if exp:
                 expired = [k for k, t in exp.items() if t < now]

@@ -117,6 +117,8 @@ class CommandSpec:
     is_admin: bool = False
     hidden_from_monitor: bool = False  # admin or skip_monitor: MONITOR does not show it
     may_replicate: bool = False  # write or may_replicate: held by CLIENT PAUSE WRITE
+    # Its only key, read or written, is argv[1] (no finder): dispatch skips key_indexes.
+    single_key: bool = False
     # Statistics for INFO commandstats.
     calls: int = 0
     usec: int = 0
@@ -136,6 +138,12 @@ class CommandSpec:
         self.is_admin = bool(f & Flag.ADMIN)
         self.hidden_from_monitor = bool(f & (Flag.ADMIN | Flag.SKIP_MONITOR))
         self.may_replicate = bool(f & (Flag.WRITE | Flag.MAY_REPLICATE))
+        self.single_key = (
+            self.key_finder is None
+            and self.write_keys is None
+            and self.first_key == 1
+            and self.last_key == 1
+        )
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity > 0 else argc >= -self.arity
