@@ -74,6 +74,15 @@ FLAG_NAMES: Final[list[tuple[Flag, bytes]]] = [
 
 NO_FLAGS: Final = Flag(0)
 
+# Dispatch's fast path (dispatch.execute) takes the commands of the data groups, which read
+# and write keys and nothing else: they cannot authenticate, open a transaction, subscribe,
+# pause, monitor or change the server's role. Blocking commands and the noscript ones
+# (WAIT-like commands that may park) are left to the full path.
+_PLAIN_GROUPS: Final = frozenset(
+    {"string", "list", "set", "hash", "sorted_set", "bitmap", "generic", "hyperloglog", "geo"}
+)
+_NOT_PLAIN: Final = Flag.BLOCKING | Flag.NOSCRIPT | Flag.ADMIN | Flag.PUBSUB | Flag.NO_MULTI
+
 
 @dataclass(slots=True, eq=False)
 class CommandSpec:
@@ -119,6 +128,9 @@ class CommandSpec:
     may_replicate: bool = False  # write or may_replicate: held by CLIENT PAUSE WRITE
     # Its only key, read or written, is argv[1] (no finder): dispatch skips key_indexes.
     single_key: bool = False
+    # May take dispatch's fast path (see dispatch.execute): a data command, which cannot
+    # change what the fast path depends on; computed from group and flags.
+    plain: bool = False
     # Statistics for INFO commandstats.
     calls: int = 0
     usec: int = 0
@@ -138,6 +150,7 @@ class CommandSpec:
         self.is_admin = bool(f & Flag.ADMIN)
         self.hidden_from_monitor = bool(f & (Flag.ADMIN | Flag.SKIP_MONITOR))
         self.may_replicate = bool(f & (Flag.WRITE | Flag.MAY_REPLICATE))
+        self.plain = self.group in _PLAIN_GROUPS and not f & _NOT_PLAIN
         self.single_key = (
             self.key_finder is None
             and self.write_keys is None
@@ -235,6 +248,7 @@ def container(
         since=since,
         summary=summary,
     )
+    spec.plain = False
     _add(spec)
 
 
@@ -251,6 +265,7 @@ def _add(spec: CommandSpec) -> None:
             raise ValueError(f"duplicate command {spec.name}")
         spec.parent = parent
         parent.subcommands[key] = spec
+        parent.plain = False  # a container's subcommands are resolved on the full path
         return
     key = spec.name.upper().encode()
     if key in COMMANDS:
