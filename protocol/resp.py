@@ -277,36 +277,43 @@ class RESPParser:
             return pending
         out: list[list[bytes]] = []
         if self._fast:
-            # The loop of maybe_next_command's fast branch, run over the whole chunk.
+            # The loop of maybe_next_command's fast branch, run over the whole chunk; the
+            # CRLF count of the delivered frames is added up once, after it.
             gets = self._reader.gets
-            crlf = self._chunk_crlf
-            done = self._chunk_done
+            append = out.append
+            empty = 0
+            cmd: Any = None
             while True:
                 try:
                     cmd = gets()
                 except hiredis.ProtocolError:
+                    cmd = None
                     break
                 if type(cmd) is not list:
-                    if cmd is False:
-                        chunk = self._chunk
-                        if chunk.endswith(b"\r\n") and chunk.count(b"\r\n") == crlf:
-                            self._fast = False
-                            self._chunk = b""
-                            return out
                     break
                 for arg in cmd:
                     if type(arg) is not bytes:
                         break
                 else:
-                    done += 1
-                    crlf += 2 * len(cmd) + 1
                     if cmd:
-                        out.append(cmd)
+                        append(cmd)
+                    else:
+                        empty += 1
                     continue
                 break
-            self._chunk_done = done
+            delivered = len(out) + empty
+            crlf = self._chunk_crlf + 2 * sum(map(len, out)) + delivered
+            if cmd is False:
+                chunk = self._chunk
+                if chunk.endswith(b"\r\n") and chunk.count(b"\r\n") == crlf:
+                    self._fast = False
+                    self._chunk = b""
+                    return out
+            self._chunk_done += delivered
             self._chunk_crlf = crlf
             self._leave_fast_path()
+        elif not self._buf:
+            return out  # nothing buffered: no command can be complete
         try:
             while True:
                 argv = self._exact_next()
