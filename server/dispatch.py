@@ -142,12 +142,7 @@ def open_fast_path(ctx: CommandContext) -> None:
 def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """Run one command for a client and return its reply value."""
     spec = COMMANDS.get(argv[0])
-    if (
-        ctx.fast_path
-        and spec is not None
-        and spec.plain
-        and (len(argv) == spec.arity if spec.arity > 0 else len(argv) >= -spec.arity)
-    ):
+    if ctx.fast_path and spec is not None and spec.plain and len(argv) in spec.argcs:
         app = ctx.app
         ctx.dirty = 0
         ctx.rewritten = None
