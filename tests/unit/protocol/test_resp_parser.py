@@ -67,6 +67,23 @@ def test_read_commands_takes_every_complete_command_at_once() -> None:
     assert parser.read_commands() == []
 
 
+BIG = [[b"SET", b"k%d" % i, bytes([65 + i]) * (1000 + 37 * i)] for i in range(20)] + [
+    [b"SET", b"huge", b"z" * 70_000]
+]
+
+
+@pytest.mark.parametrize("chunk", [None, 999, 8193, 12_000, 65_536])
+def test_large_chunks_find_their_end_by_length(chunk: int | None) -> None:
+    """Past 8 KiB the batch reader adds up frame lengths instead of counting CRLFs."""
+    wire = b"".join(encode_command(c) for c in BIG)
+    assert parse_all(wire, chunk, batch=True) == BIG
+    parser = RESPParser()
+    parser.feed(wire[:-1])  # ends one byte short of the last frame
+    assert parser.read_commands() == BIG[:-1]
+    parser.feed(wire[-1:])
+    assert parser.read_commands() == BIG[-1:]
+
+
 def test_unread_commands_come_out_first() -> None:
     parser = RESPParser()
     parser.feed(encode_command([b"A"]) + encode_command([b"B"]) + encode_command([b"C"]))
