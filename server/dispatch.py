@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 
 from protocol.resp import QUEUED, RespError
 from server.blocking import Block
-from server.commands.table import COMMANDS, CommandSpec, Reply, lookup
+from server.commands.table import COMMANDS, LOOKUP, CommandSpec, Reply, lookup
 from server.context import POSTPONED, REPLY_ON, CommandContext
 from server.errors import (
     ERR_INTERNAL,
@@ -141,7 +141,7 @@ def open_fast_path(ctx: CommandContext) -> None:
 
 def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """Run one command for a client and return its reply value."""
-    spec = COMMANDS.get(argv[0])
+    spec = LOOKUP.get(argv[0])
     if ctx.fast_path and spec is not None and spec.plain and len(argv) in spec.argcs:
         app = ctx.app
         ctx.dirty = 0

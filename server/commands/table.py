@@ -187,6 +187,9 @@ class CommandSpec:
 
 
 COMMANDS: dict[bytes, CommandSpec] = {}
+# Dispatch's first lookup: every top-level command under its upper- and lower-case name, so
+# clients that send "get" (ioredis, go-redis) find it without an upper() and a second lookup.
+LOOKUP: dict[bytes, CommandSpec] = {}
 
 
 def command(
@@ -275,6 +278,7 @@ def _add(spec: CommandSpec) -> None:
     if key in COMMANDS:
         raise ValueError(f"duplicate command {spec.name}")
     COMMANDS[key] = spec
+    LOOKUP[key] = LOOKUP[key.lower()] = spec
 
 
 def _first_line(doc: str | None) -> str:

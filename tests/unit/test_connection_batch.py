@@ -7,7 +7,10 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+import pytest
+
 from protocol.resp import encode_command
+from server import dispatch
 from server.connection import RESPConnection
 from server.serve import GC_THRESHOLDS, tune_gc
 from tests.support import Runner
@@ -185,3 +188,21 @@ def test_tune_gc_delays_full_collections_and_freezes_startup_objects() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_lower_case_data_commands_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    full_path: list[bytes] = []
+    checked = dispatch._execute_checked
+
+    def spy(ctx: Any, spec: Any, argv: list[bytes]) -> Any:
+        full_path.append(argv[0])
+        return checked(ctx, spec, argv)
+
+    monkeypatch.setattr(dispatch, "_execute_checked", spy)
+    out = pipeline(
+        conn, transport, [b"set", b"k", b"v"], [b"get", b"k"], [b"GET", b"k"], [b"gEt", b"k"]
+    )
+    assert out == b"+OK\r\n" + b"$1\r\nv\r\n" * 3
+    assert full_path == [b"gEt"]  # mixed case is looked up again in upper case
