@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import bgsave
 from benchmarks.servers import (
     CLIENT_CPU,
     Server,
@@ -140,6 +141,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tests = ["set", "get"] if args.quick else RESP_TESTS
     sizes = [3] if args.quick else [3, 1024]
     pipelines = [16] if args.quick else [1, 16]
+    keys = 50_000 if args.quick else 1_000_000
     results: dict[str, Any] = {"resp": [], "memcache": [], "memory": {}}
     duo = start_duocache()
     redis = start_redis()
@@ -171,7 +173,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     results["memcache"].append(_summarize(op, 3, pipeline, samples, "memcached"))
                     print(_line(results["memcache"][-1]), flush=True)
-        keys = 50_000 if args.quick else 1_000_000
+        results["aof"] = aof_cost(duo, redis, reps, requests)
+        print(f"appendonly everysec: {results['aof']}", flush=True)
         # Fresh processes: after the runs above, freed arenas would absorb part of the new
         # keys and RSS growth would understate what a key costs (by ~45 B here).
         for start in (start_duocache, start_redis):
@@ -188,7 +191,41 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for server in (duo, redis, memcached):
             if server is not None:
                 server.stop()
+    results["bgsave"] = bgsave.compare(keys)
+    print(f"bgsave: {results['bgsave']}", flush=True)
     return results
+
+
+def aof_cost(duo: Server, redis: Server | None, reps: int, requests: int) -> dict[str, Any]:
+    """SET -P 16 throughput with `appendonly yes` + `appendfsync everysec` against without.
+
+    The servers without AOF are the ones the table used; the AOF ones are started beside
+    them, and the four run interleaved rep by rep. The cost is the share of throughput lost.
+    """
+    aof_args = ("--appendonly", "yes", "--appendfsync", "everysec")
+    duo_aof = start_duocache(*aof_args)
+    redis_aof = start_redis(*aof_args) if redis is not None else None
+    pairs = {"duocache": (duo, duo_aof), "redis": (redis, redis_aof)}
+    rps: dict[str, list[float]] = {}
+    try:
+        for _ in range(reps):
+            for name, (plain, logged) in pairs.items():
+                if plain is None or logged is None:
+                    continue
+                for label, server in (("off", plain), ("on", logged)):
+                    run = redis_benchmark(server, "set", 16, 3, requests)
+                    rps.setdefault(f"{name}_{label}", []).append(run["rps"])
+    finally:
+        for server in (duo_aof, redis_aof):
+            if server is not None:
+                server.stop()
+    result: dict[str, Any] = {}
+    for name in pairs:
+        if f"{name}_on" in rps:
+            off = statistics.median(rps[f"{name}_off"])
+            on = statistics.median(rps[f"{name}_on"])
+            result[name] = {"rps_off": off, "rps_on": on, "cost": 1 - on / off}
+    return result
 
 
 def _accepts(port: int) -> bool:
@@ -245,6 +282,35 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
             f"{row.get('duocache_p99_ms', 0):.2f} / {row.get(f'{o}_p99_ms', 0):.2f} | "
             f"{row.get('duocache_cpu_us', 0):.1f} / {row.get(f'{o}_cpu_us', 0):.1f} |"
         )
+    aof = results.get("aof", {})
+    if "duocache" in aof and "redis" in aof:
+        d, r = aof["duocache"], aof["redis"]
+        lines += [
+            "",
+            "`appendonly yes`, `appendfsync everysec` (SET, 3 B, pipeline 16): Duocache "
+            f"{d['rps_off']:,.0f} -> {d['rps_on']:,.0f} ops/s (costs {d['cost']:.0%}), "
+            f"redis-server {r['rps_off']:,.0f} -> {r['rps_on']:,.0f} ops/s "
+            f"(costs {r['cost']:.0%}).",
+        ]
+    save = results.get("bgsave", {})
+    for name in ("duocache", "redis"):
+        if name in save:
+            b, during = save[name], save[name]["during"]
+            label = "Duocache" if name == "duocache" else "redis-server"
+            lines += [
+                "",
+                f"BGSAVE of {save['keys']:,} keys, {label}: {b['save_seconds']:.2f} s; GET "
+                f"during it p50 {during['p50_ms']:.2f} ms, p99 {during['p99_ms']:.2f} ms, "
+                f"max {during['max_ms']:.1f} ms; copy-on-write peak "
+                f"{b['child_private_dirty_peak_mb']:.0f} MB.",
+            ]
+    if "load_seconds" in save:
+        load = save["load_seconds"]
+        lines += [
+            "",
+            f"Loading that snapshot: Duocache {load['duocache']:.2f} s (to its ready line), "
+            f"redis-server {load['redis']:.2f} s.",
+        ]
     mem = results["memory"]
     if mem:
         lines += [

@@ -1,16 +1,16 @@
 """BGSAVE under load and snapshot loading, Duocache against a real redis-server.
 
-    python -m benchmarks.bgsave [--keys 1000000] [--seconds 3]
+    python -m benchmarks.bgsave [--keys 1000000]
 
 1. Start Duocache (pinned to CPU 0) and fill it with N string keys.
-2. GET latency from one client (CPU 1) while idle: p50 / p99 / max.
-3. BGSAVE, with the same client measuring GET latency until the snapshot is renamed into
+2. BGSAVE, with one client (CPU 1) measuring GET latency until the snapshot is renamed into
    place; the save's duration; memory sampled every 20 ms: the parent's RSS growth, the
    child's RSS and its private dirty memory (the copy-on-write cost).
-4. Restart Duocache on that dump.rdb and time the load (until its ready line), then start a
+3. Restart Duocache on that dump.rdb and time the load (until its ready line), then start a
    real redis-server on a copy of the same file and take the load time it logs.
+4. Steps 1 and 2 on a real redis-server, for the same figures side by side.
 
-Prints a small report; nothing is written to the repository.
+`make bench` calls `compare`; run alone, this prints a small report.
 """
 
 from __future__ import annotations
@@ -29,7 +29,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.servers import CLIENT_CPU, REPO_ROOT, SERVER_CPU, free_port, pin, rss_bytes
+from benchmarks.servers import (
+    CLIENT_CPU,
+    REPO_ROOT,
+    SERVER_CPU,
+    free_port,
+    pin,
+    rss_bytes,
+    start_redis,
+)
 
 
 def _start_duocache(directory: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
@@ -187,17 +195,6 @@ def measure_bgsave(port: int, pid: int, directory: Path, keys: int) -> dict[str,
     }
 
 
-def idle_latency(port: int, keys: int, seconds: float) -> dict[str, float]:
-    stop = threading.Event()
-    samples: list[float] = []
-    thread = threading.Thread(target=latencies, args=(port, keys, stop, samples))
-    thread.start()
-    time.sleep(seconds)
-    stop.set()
-    thread.join()
-    return summary(samples)
-
-
 def redis_load_seconds(rdb: Path) -> float:
     directory = Path(tempfile.mkdtemp(prefix="redis-load-"))
     try:
@@ -236,46 +233,59 @@ def redis_load_seconds(rdb: Path) -> float:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bgsave")
-    parser.add_argument("--keys", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=3.0, help="idle latency sampling")
-    args = parser.parse_args(argv)
+def compare(keys: int) -> dict[str, Any]:
+    """BGSAVE under GET load on Duocache and on redis-server, then both loading Duocache's file.
+
+    Returns {"keys", "duocache": measure_bgsave(...), "redis": ..., "load_seconds": {...}}.
+    """
+    result: dict[str, Any] = {"keys": keys}
     directory = Path(tempfile.mkdtemp(prefix="duocache-bgsave-"))
     port = free_port()
     try:
         proc, _ = _start_duocache(directory, port)
-        print(f"filling {args.keys} keys ...")
-        filled_s = fill(port, args.keys)
-        print(f"  filled in {filled_s:.1f} s; parent RSS {rss_bytes(proc.pid) / 2**20:.0f} MB")
-        idle = idle_latency(port, args.keys, args.seconds)
-        print(
-            f"GET while idle:   p50 {idle['p50_ms']:.3f} ms  p99 {idle['p99_ms']:.3f} ms  "
-            f"max {idle['max_ms']:.2f} ms  ({idle['count']} requests)"
-        )
-        result = measure_bgsave(port, proc.pid, directory, args.keys)
-        during = result["during"]
-        print(
-            f"GET during BGSAVE: p50 {during['p50_ms']:.3f} ms  p99 {during['p99_ms']:.3f} ms  "
-            f"max {during['max_ms']:.2f} ms  ({during['count']} requests)"
-        )
-        print(f"BGSAVE: {result['save_seconds']:.2f} s for a {result['file_mb']:.1f} MB file")
-        print(
-            f"memory: parent RSS {result['parent_rss_before_mb']:.0f} MB, grew "
-            f"{result['parent_growth_mb']:.1f} MB; child RSS peak "
-            f"{result['child_rss_peak_mb']:.0f} MB, of which private (copy-on-write) "
-            f"{result['child_private_dirty_peak_mb']:.0f} MB"
-        )
+        fill(port, keys)
+        result["duocache"] = measure_bgsave(port, proc.pid, directory, keys)
         _stop(proc)
         proc, load_s = _start_duocache(directory, port)
         _stop(proc)
-        theirs = redis_load_seconds(directory / "dump.rdb")
-        print(
-            f"load: Duocache ready after {load_s:.2f} s (process start included); "
-            f"redis-server {theirs:.2f} s (as it logs); ratio {load_s / theirs:.1f}x"
-        )
+        result["load_seconds"] = {
+            "duocache": load_s,
+            "redis": redis_load_seconds(directory / "dump.rdb"),
+        }
+        redis = start_redis()
+        if redis is not None:
+            try:
+                fill(redis.port, keys)
+                result["redis"] = measure_bgsave(redis.port, redis.pid, redis.workdir, keys)
+            finally:
+                redis.stop()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bgsave")
+    parser.add_argument("--keys", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    result = compare(args.keys)
+    for name in ("duocache", "redis"):
+        if name not in result:
+            continue
+        r, during = result[name], result[name]["during"]
+        print(
+            f"{name}: BGSAVE of {args.keys} keys took {r['save_seconds']:.2f} s "
+            f"({r['file_mb']:.1f} MB); GET during it p50 {during['p50_ms']:.3f} ms "
+            f"p99 {during['p99_ms']:.3f} ms max {during['max_ms']:.2f} ms "
+            f"({during['count']} requests); parent RSS {r['parent_rss_before_mb']:.0f} MB "
+            f"grew {r['parent_growth_mb']:.1f} MB; child private (copy-on-write) peak "
+            f"{r['child_private_dirty_peak_mb']:.0f} MB"
+        )
+    load = result["load_seconds"]
+    print(
+        f"loading Duocache's file: Duocache ready after {load['duocache']:.2f} s (process "
+        f"start included), redis-server {load['redis']:.2f} s (as it logs)"
+    )
     return 0
 
 

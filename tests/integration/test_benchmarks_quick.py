@@ -26,3 +26,6 @@ def test_quick_benchmark_writes_a_report(tmp_path: Path) -> None:
     report = (tmp_path / "latest.md").read_text()
     assert "| set (redis) | 3 B | 16 |" in report
     assert "Memory per key" in report
+    assert "`appendonly yes`, `appendfsync everysec`" in report
+    assert "BGSAVE of 50,000 keys, Duocache" in report
+    assert "Loading that snapshot" in report
