@@ -1,15 +1,17 @@
 """Failover time: SIGKILL of a primary to the first write acknowledged by the new one.
 
-A real redis-server group (a primary, two replicas) is watched by three monitors (quorum 2,
-down-after-milliseconds 1000): Duocache's own (`python -m server --sentinel`) or, for
-comparison, real redis-sentinel. redis-py's Sentinel client writes in a loop; the primary is
-SIGKILLed; the script records when the monitors saw it objectively down, when they announced
-+switch-master, and when the client's first write after the kill was acknowledged (every
-acknowledged write after the kill went to the new primary: the old one is dead, replicas
-refuse writes). Medians over several runs. Run from the repository root:
+A group (a primary, two replicas) of real redis-server or of Duocache nodes is watched by
+three monitors (quorum 2, down-after-milliseconds 1000): Duocache's own (`python -m server
+--sentinel`) or real redis-sentinel. redis-py's Sentinel client writes in a loop; the primary
+is SIGKILLed; the script records when the monitors saw it objectively down, when they
+announced +switch-master, and when the client's first write after the kill was acknowledged
+(every acknowledged write after the kill went to the new primary: the old one is dead,
+replicas refuse writes). Medians over several runs; the combinations are interleaved run by
+run so they share the same machine noise. Run from the repository root:
 
     python benchmarks/failover.py                        # 5 runs, Duocache's monitors
     python benchmarks/failover.py --monitor both --runs 7
+    python benchmarks/failover.py --monitor both --nodes both    # all four combinations
     python benchmarks/failover.py --down-after 2000
 """
 
@@ -29,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis
 from redis.sentinel import Sentinel
 
-from tests.sentinel_support import RealSentinel, RedisGroup, start_monitors
+from tests.integration.replication.support import wait_synced
+from tests.sentinel_support import DuocacheGroup, RealSentinel, RedisGroup, start_monitors
 from tests.support import wait_until
 
 
@@ -46,8 +49,24 @@ def _state(port: int) -> dict[str, str]:
         return dict(r.execute_command("SENTINEL", "MASTER", "mymaster"))
 
 
-def one_run(kind: str, base: Path, down_after: int) -> dict[str, float]:
-    group = RedisGroup(base / "redis", replicas=2)
+def _replicas_seen_up(port: int) -> bool:
+    """The monitor's last INFO of every replica showed its link to the primary up."""
+    with redis.Redis(port=port, socket_timeout=2, decode_responses=True) as r:
+        replicas = r.execute_command("SENTINEL", "REPLICAS", "mymaster")
+    rows = [x if isinstance(x, dict) else dict(zip(x[::2], x[1::2], strict=True)) for x in replicas]
+    return len(rows) == 2 and all(
+        row["master-link-status"] == "ok" and row["master-link-down-time"] == "0" for row in rows
+    )
+
+
+def one_run(kind: str, nodes: str, base: Path, down_after: int) -> dict[str, float]:
+    if nodes == "duocache":
+        group: RedisGroup = DuocacheGroup(base / "nodes", replicas=2)
+    else:
+        # No 5-second wait before the first full sync (Duocache has none either).
+        group = RedisGroup(
+            base / "nodes", replicas=2, node_args=["--repl-diskless-sync-delay", "0"]
+        )
     conf = _conf(group.primary.port, down_after, 4000)
     stoppers: list[Any] = [group.stop]
     try:
@@ -67,6 +86,15 @@ def one_run(kind: str, base: Path, down_after: int) -> dict[str, float]:
             timeout_s=30,
             interval_s=0.1,
         )
+        # A steady state before the kill: the replicas hold everything and every monitor
+        # knows their links are up (a monitor polls a replica's INFO every second while its
+        # link is down, every ten seconds afterwards; killing the primary during the first
+        # phase would measure a luckier INFO schedule than a group in service has).
+        wait_synced(
+            redis.Redis(port=group.primary.port, protocol=2),
+            *(redis.Redis(port=r.port, protocol=2) for r in group.replicas),
+        )
+        wait_until(lambda: all(_replicas_seen_up(p) for p in ports), timeout_s=30, interval_s=0.1)
         times: dict[str, float] = {}
         lock = threading.Lock()
 
@@ -138,32 +166,45 @@ def main() -> None:
     parser.add_argument(
         "--monitor", choices=["duocache", "redis-sentinel", "both"], default="duocache"
     )
+    parser.add_argument(
+        "--nodes", choices=["redis-server", "duocache", "both"], default="redis-server"
+    )
     parser.add_argument("--down-after", type=int, default=1000)
     args = parser.parse_args()
     kinds = ["duocache", "redis-sentinel"] if args.monitor == "both" else [args.monitor]
-    results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
+    node_kinds = ["duocache", "redis-server"] if args.nodes == "both" else [args.nodes]
+    combos = [(kind, nodes) for nodes in node_kinds for kind in kinds]
+    results: dict[tuple[str, str], list[dict[str, float]]] = {c: [] for c in combos}
     for run in range(args.runs):
-        for kind in kinds:  # interleaved, so both see the same machine noise
+        for kind, nodes in combos:  # interleaved, so all see the same machine noise
             with tempfile.TemporaryDirectory() as tmp:
-                result = one_run(kind, Path(tmp), args.down_after)
-            results[kind].append(result)
+                result = one_run(kind, nodes, Path(tmp), args.down_after)
+            results[kind, nodes].append(result)
             print(
-                f"run {run + 1} {kind:15} odown {result['odown_s']:.2f}s  "
+                f"run {run + 1} {_label(kind, nodes):40} odown {result['odown_s']:.2f}s  "
                 f"switch-master {result['switch_s']:.2f}s  "
                 f"first write {result['first_write_s']:.2f}s",
                 flush=True,
             )
     print(f"\nmedians over {args.runs} runs (down-after-milliseconds {args.down_after}):")
-    for kind, rows in results.items():
+    for (kind, nodes), rows in results.items():
         medians = {
             key: statistics.median(r[key] for r in rows)
             for key in ("odown_s", "switch_s", "first_write_s")
         }
         print(
-            f"  {kind:15} odown {medians['odown_s']:.2f}s  "
+            f"  {_label(kind, nodes):40} odown {medians['odown_s']:.2f}s  "
             f"switch-master {medians['switch_s']:.2f}s  "
-            f"first acknowledged write {medians['first_write_s']:.2f}s"
+            f"first acknowledged write {medians['first_write_s']:.2f}s "
+            f"(min {min(r['first_write_s'] for r in rows):.2f}, "
+            f"max {max(r['first_write_s'] for r in rows):.2f})"
         )
+
+
+def _label(kind: str, nodes: str) -> str:
+    monitors = "Duocache monitors" if kind == "duocache" else "redis-sentinel"
+    servers = "Duocache nodes" if nodes == "duocache" else "redis-server nodes"
+    return f"{monitors} + {servers}"
 
 
 if __name__ == "__main__":
