@@ -172,12 +172,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     results["memcache"].append(_summarize(op, 3, pipeline, samples, "memcached"))
                     print(_line(results["memcache"][-1]), flush=True)
         keys = 50_000 if args.quick else 1_000_000
-        for server in (duo, redis):
-            if server is not None:
-                subprocess.run(
-                    ["redis-cli", "-p", str(server.port), "FLUSHALL"], capture_output=True
-                )
+        # Fresh processes: after the runs above, freed arenas would absorb part of the new
+        # keys and RSS growth would understate what a key costs (by ~45 B here).
+        for start in (start_duocache, start_redis):
+            server = start()
+            if server is None:
+                continue
+            try:
                 results["memory"][server.name] = memory_per_key(server, keys)
+            finally:
+                server.stop()
         results["memory"]["keys"] = keys
         print(f"memory per key: {results['memory']}", flush=True)
     finally:
@@ -245,7 +249,7 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
     if mem:
         lines += [
             "",
-            f"Memory per key ({mem['keys']:,} keys, 32-byte values, RSS growth): "
+            f"Memory per key ({mem['keys']:,} keys, 32-byte values, fresh process RSS growth): "
             f"Duocache {mem.get('duocache', 0):.0f} B, redis-server {mem.get('redis', 0):.0f} B.",
         ]
     path = out / "latest.md"

@@ -117,6 +117,8 @@ class App:
         self.hash_max_listpack_entries = 0
         self.hash_max_listpack_value = 0
         self.set_max_intset_entries = 0
+        self.zset_max_listpack_entries = 0
+        self.zset_max_listpack_value = 0
         self.pubsub = PubSub()
         self.publish: Callable[[bytes, bytes], int] | None = self.pubsub.publish
         # Clients over a soft output limit, checked again by cron (client id -> its check).
@@ -457,6 +459,10 @@ class App:
             self.hash_max_listpack_value = value
         elif name == "set-max-intset-entries":
             self.set_max_intset_entries = intset_limit(value)
+        elif name == "zset-max-listpack-entries":
+            self.zset_max_listpack_entries = value
+        elif name == "zset-max-listpack-value":
+            self.zset_max_listpack_value = value
 
     def _subscription_counts(self, ctx: CommandContext) -> tuple[int, int, int]:
         subs = self.pubsub.peek(ctx)
@@ -481,6 +487,7 @@ class App:
                 # are paused, so the dataset does not change under a paused failover.
                 if self.pause_end is None and self.active_expire_enabled:
                     self.keyspace.active_expire_cycle(0.25 / hz)
+                self.keyspace.settle()  # containers written since the last tick: re-price
                 self._sample_metrics()
                 self._clients_cron()
                 for hook in self.cron_hooks:

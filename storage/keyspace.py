@@ -17,8 +17,11 @@ Strategy (memory accounting): each database keeps `used`, a running estimate in 
 keys, values and deadlines (storage/sizes.py), adjusted by every method that stores or removes a
 key, so reading it never walks the keyspace. `bytes` values are priced from their length; the
 estimate of any other value is recorded in `sized` (a side table holding only those keys) so it
-can be replaced when the value grows in place: the server calls `modified(key)` after such a
-write, which re-prices the key in O(1).
+can be replaced when the value grows in place. After such a write the server either calls
+`modified(key)`, which re-prices the key at once, or, when nothing but the estimate listens,
+`reprice_later(key)`, which only records the key in `stale`; `settle()` re-prices the recorded
+keys, once each however often they were written, and `Keyspace.used_bytes()` settles before
+it adds up, so every reader of the estimate sees it up to date.
 
 Strategy (access tracking, for LRU/LFU eviction and OBJECT IDLETIME / FREQ): off by default and
 then free (one attribute test per lookup). When the server turns it on (`Keyspace.track_access`)
@@ -56,6 +59,7 @@ ACCESS_OFF: Final = 0
 ACCESS_LRU: Final = 1
 ACCESS_LFU: Final = 2
 LFU_INIT_VAL: Final = 5
+_LBRACE: Final = 0x7B  # ord("{"), for `in` tests on keys (see Database.get)
 # What a new string key costs beyond its key and value bytes (entry + two bytes headers).
 _NEW_STRING_KEY: Final = entry_size(b"") + BYTES_HEADER
 
@@ -95,6 +99,7 @@ class Database:
         "keyspace",
         "mc",
         "sized",
+        "stale",
         "used",
         "watched",
     )
@@ -109,6 +114,7 @@ class Database:
         # Memory accounting (see the module docstring).
         self.used = 0
         self.sized: dict[bytes, int] = {}
+        self.stale: set[bytes] = set()  # keys to re-price before `used` is read
         # Access tracking: None while off.
         self.access: dict[bytes, int] | None = None
         # key -> the clients (opaque to storage) blocked on it, oldest first.
@@ -118,9 +124,14 @@ class Database:
 
     # --- reads ---
 
+    # The lookups below compute the shard inline, without calling _shard_of (a call costs
+    # about 100 ns here, as much as the rest of a lookup): a key without '{' has no hash tag.
+    # The test is `_LBRACE in key` with an int: `b"{" in key` first tries the argument as
+    # an int, and raising and clearing that TypeError costs more than the whole lookup.
+
     def get(self, key: bytes) -> Any | None:
         """The live value of `key`, or None. Expires the key if its deadline has passed."""
-        i = _shard_of(key)
+        i = _shard_of(key) if _LBRACE in key else (crc_hqx(key, 0) & 16383) >> _SHARD_SHIFT
         value = self.data[i].get(key)
         if value is not None:
             exp = self.expires[i]
@@ -136,15 +147,25 @@ class Database:
     def read(self, key: bytes) -> Any | None:
         """`get` for read commands: also counts keyspace hits and misses (INFO stats) and
         reports a miss to `Keyspace.on_miss` (the keymiss event)."""
-        value = self.get(key)
-        if value is None:
-            keyspace = self.keyspace
-            keyspace.misses += 1
-            if keyspace.on_miss is not None:
-                keyspace.on_miss(self, key)
-        else:
-            self.keyspace.hits += 1
-        return value
+        i = _shard_of(key) if _LBRACE in key else (crc_hqx(key, 0) & 16383) >> _SHARD_SHIFT
+        value = self.data[i].get(key)
+        keyspace = self.keyspace
+        if value is not None:
+            exp = self.expires[i]
+            if exp:
+                deadline = exp.get(key)
+                if deadline is not None and deadline < keyspace.clock.now_ms():
+                    self._expire_now(i, key)
+                    value = None
+            if value is not None:
+                if self.access is not None:
+                    keyspace.touch(self, key)
+                keyspace.hits += 1
+                return value
+        keyspace.misses += 1
+        if keyspace.on_miss is not None:
+            keyspace.on_miss(self, key)
+        return None
 
     def get_typed(self, key: bytes, cls: type[T]) -> T | None:
         """The value of `key` if it is a `cls`, None if absent.
@@ -152,8 +173,19 @@ class Database:
         Raises:
             WrongTypeError: the key holds another type.
         """
-        value = self.get(key)
-        if value is None or type(value) is cls:
+        i = _shard_of(key) if _LBRACE in key else (crc_hqx(key, 0) & 16383) >> _SHARD_SHIFT
+        value = self.data[i].get(key)
+        if value is None:
+            return None
+        exp = self.expires[i]
+        if exp:
+            deadline = exp.get(key)
+            if deadline is not None and deadline < self.keyspace.clock.now_ms():
+                self._expire_now(i, key)
+                return None
+        if self.access is not None:
+            self.keyspace.touch(self, key)
+        if type(value) is cls:
             return value
         raise WrongTypeError()
 
@@ -190,7 +222,7 @@ class Database:
         As Redis's setKey: a key found expired is reclaimed first (expired event, DEL), and
         a key that did not exist is reported to `Keyspace.on_new_key` (the "new" event).
         """
-        i = _shard_of(key)
+        i = _shard_of(key) if _LBRACE in key else (crc_hqx(key, 0) & 16383) >> _SHARD_SHIFT
         data = self.data[i]
         exp = self.expires[i]
         if exp:
@@ -283,6 +315,18 @@ class Database:
         self.sized[key] = size
         self.used += size - old
 
+    def reprice_later(self, key: bytes) -> None:
+        """`key`'s value may have changed in place: re-price it at the next `settle()`."""
+        self.stale.add(key)
+
+    def settle(self) -> None:
+        """Re-price the keys recorded by `reprice_later` (a key gone meanwhile is skipped)."""
+        stale = self.stale
+        if stale:
+            self.stale = set()
+            for key in stale:
+                self.resize(key)
+
     def delete(self, key: bytes) -> bool:
         """Remove `key` if it is live; report whether it was."""
         return self.pop(key) is not None
@@ -339,6 +383,7 @@ class Database:
         self.expires = [{} for _ in range(NUM_SHARDS)]
         self.used = 0
         self.sized = {}
+        self.stale = set()
         if self.access is not None:
             self.access = {}
         self.mc = None
@@ -495,6 +540,7 @@ class Keyspace:
         da.expires, db.expires = db.expires, da.expires
         da.used, db.used = db.used, da.used
         da.sized, db.sized = db.sized, da.sized
+        da.stale, db.stale = db.stale, da.stale
         da.access, db.access = db.access, da.access
 
         da.mc, db.mc = db.mc, da.mc
@@ -509,7 +555,16 @@ class Keyspace:
 
     def used_bytes(self) -> int:
         """The estimated bytes of every database's keys, values and deadlines."""
+        for db in self.dbs:
+            if db.stale:
+                db.settle()
         return sum(db.used for db in self.dbs)
+
+    def settle(self) -> None:
+        """Re-price what `reprice_later` recorded (periodically, so `stale` stays small)."""
+        for db in self.dbs:
+            if db.stale:
+                db.settle()
 
     def track_access(self, mode: int) -> None:
         """Start (or switch, or stop) per-key access tracking; switching starts afresh."""
@@ -572,6 +627,11 @@ class Keyspace:
         now = self.clock.now_ms()
         while visited < total:
             db = self.dbs[self._expire_db]
+            if self._expire_shard == 0 and not any(db.expires):
+                # No key of this database has a deadline: skip its shards in one step.
+                visited += NUM_SHARDS
+                self._expire_db = (self._expire_db + 1) % len(self.dbs)
+                continue
             exp = db.expires[self._expire_shard]
             if exp:
                 expired = [k for k, t in exp.items() if t < now]

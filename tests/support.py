@@ -20,7 +20,7 @@ from protocol.resp import encode_command
 from server.app import App
 from server.config import Config
 from server.context import NO_REPLY, CommandContext
-from server.dispatch import execute
+from server.dispatch import execute, open_fast_path
 from storage.clock import FakeClock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,10 @@ class Runner:
         return self.app.new_client("127.0.0.1:50001", "127.0.0.1:6379")
 
     def __call__(self, *args: Any, ctx: CommandContext | None = None) -> Any:
-        return execute(ctx or self.ctx, [_arg(a) for a in args])
+        # Each command is a batch of its own, as one request read from a connection is.
+        ctx = ctx or self.ctx
+        open_fast_path(ctx)
+        return execute(ctx, [_arg(a) for a in args])
 
     def reply_is_suppressed(self, value: Any) -> bool:
         return value is NO_REPLY

@@ -43,7 +43,7 @@ from replication.instances import (
 )
 from server.commands import meta
 from server.commands.admin import help_reply
-from server.commands.table import COMMANDS, CommandSpec, Flag, Reply
+from server.commands.table import COMMANDS, CommandSpec, Flag, Reply, replace_table
 from server.errors import (
     ERR_NO_SUCH_MASTER,
     ERR_NOT_INTEGER,
@@ -734,12 +734,9 @@ def sentinel_table(base: dict[bytes, CommandSpec]) -> dict[bytes, CommandSpec]:
 def install_sentinel_table() -> dict[bytes, CommandSpec]:
     """Make the command table the monitor's; return the previous one (for restore_table)."""
     previous = dict(COMMANDS)
-    table = sentinel_table(previous)
-    COMMANDS.clear()
-    COMMANDS.update(table)
+    replace_table(sentinel_table(previous))
     return previous
 
 
 def restore_table(previous: dict[bytes, CommandSpec]) -> None:
-    COMMANDS.clear()
-    COMMANDS.update(previous)
+    replace_table(previous)

@@ -386,9 +386,11 @@ def mset_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """MSET key value [key value ...]"""
     _check_pairs(argv, "mset")
     db = ctx.db
+    notify = ctx.app.notify_classes
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
-        ctx.notify("$", b"set", argv[i])
+        if notify:
+            ctx.notify("$", b"set", argv[i])
     ctx.dirty = len(argv) // 2
     return OK
 

@@ -74,6 +74,15 @@ FLAG_NAMES: Final[list[tuple[Flag, bytes]]] = [
 
 NO_FLAGS: Final = Flag(0)
 
+# Dispatch's fast path (dispatch.execute) takes the commands of the data groups, which read
+# and write keys and nothing else: they cannot authenticate, open a transaction, subscribe,
+# pause, monitor or change the server's role. Blocking commands and the noscript ones
+# (WAIT-like commands that may park) are left to the full path.
+_PLAIN_GROUPS: Final = frozenset(
+    {"string", "list", "set", "hash", "sorted_set", "bitmap", "generic", "hyperloglog", "geo"}
+)
+_NOT_PLAIN: Final = Flag.BLOCKING | Flag.NOSCRIPT | Flag.ADMIN | Flag.PUBSUB | Flag.NO_MULTI
+
 
 @dataclass(slots=True, eq=False)
 class CommandSpec:
@@ -117,6 +126,13 @@ class CommandSpec:
     is_admin: bool = False
     hidden_from_monitor: bool = False  # admin or skip_monitor: MONITOR does not show it
     may_replicate: bool = False  # write or may_replicate: held by CLIENT PAUSE WRITE
+    # Its only key, read or written, is argv[1] (no finder): dispatch skips key_indexes.
+    single_key: bool = False
+    # May take dispatch's fast path (see dispatch.execute): a data command, which cannot
+    # change what the fast path depends on; computed from group and flags.
+    plain: bool = False
+    # The argv lengths the arity allows, for one `in` test on the fast path.
+    argcs: range = range(0)
     # Statistics for INFO commandstats.
     calls: int = 0
     usec: int = 0
@@ -136,6 +152,15 @@ class CommandSpec:
         self.is_admin = bool(f & Flag.ADMIN)
         self.hidden_from_monitor = bool(f & (Flag.ADMIN | Flag.SKIP_MONITOR))
         self.may_replicate = bool(f & (Flag.WRITE | Flag.MAY_REPLICATE))
+        self.plain = self.group in _PLAIN_GROUPS and not f & _NOT_PLAIN
+        arity = self.arity
+        self.argcs = range(arity, arity + 1) if arity > 0 else range(-arity, 2**31)
+        self.single_key = (
+            self.key_finder is None
+            and self.write_keys is None
+            and self.first_key == 1
+            and self.last_key == 1
+        )
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity > 0 else argc >= -self.arity
@@ -162,6 +187,18 @@ class CommandSpec:
 
 
 COMMANDS: dict[bytes, CommandSpec] = {}
+# Dispatch's first lookup: every top-level command under its upper- and lower-case name, so
+# clients that send "get" (ioredis, go-redis) find it without an upper() and a second lookup.
+LOOKUP: dict[bytes, CommandSpec] = {}
+
+
+def replace_table(table: dict[bytes, CommandSpec]) -> None:
+    """Make `table` the command table (sentinel mode swaps it), keeping LOOKUP in step."""
+    COMMANDS.clear()
+    COMMANDS.update(table)
+    LOOKUP.clear()
+    for key, spec in table.items():
+        LOOKUP[key] = LOOKUP[key.lower()] = spec
 
 
 def command(
@@ -227,6 +264,7 @@ def container(
         since=since,
         summary=summary,
     )
+    spec.plain = False
     _add(spec)
 
 
@@ -243,11 +281,13 @@ def _add(spec: CommandSpec) -> None:
             raise ValueError(f"duplicate command {spec.name}")
         spec.parent = parent
         parent.subcommands[key] = spec
+        parent.plain = False  # a container's subcommands are resolved on the full path
         return
     key = spec.name.upper().encode()
     if key in COMMANDS:
         raise ValueError(f"duplicate command {spec.name}")
     COMMANDS[key] = spec
+    LOOKUP[key] = LOOKUP[key.lower()] = spec
 
 
 def _first_line(doc: str | None) -> str:

@@ -62,8 +62,8 @@ def read_zset(ctx: CommandContext, key: bytes) -> ZSet | None:
 
 def listpack_limits(ctx: CommandContext) -> tuple[int, int]:
     """(zset-max-listpack-entries, zset-max-listpack-value)."""
-    config = ctx.app.config
-    return config["zset-max-listpack-entries"], config["zset-max-listpack-value"]
+    app = ctx.app
+    return app.zset_max_listpack_entries, app.zset_max_listpack_value
 
 
 def fits_listpack(ctx: CommandContext, size: int, longest: int) -> bool:

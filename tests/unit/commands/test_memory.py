@@ -65,6 +65,22 @@ def test_containers_grown_in_place_are_repriced(run: Runner) -> None:
     assert db.used == 0
 
 
+def test_containers_grown_by_commands_are_repriced_when_read(run: Runner) -> None:
+    empty = _used(run)
+    run("RPUSH", "l", "x")
+    small = _used(run)
+    for _ in range(100):
+        run("RPUSH", "l", "x" * 50)
+    assert run.app.keyspace.dbs[0].stale == {b"l"}  # re-priced lazily...
+    assert _used(run) - small >= 100 * 50  # ...but before anyone reads the estimate
+    assert not run.app.keyspace.dbs[0].stale
+    run("HSET", "h", "f", "v")
+    run("HSET", "h", "g", "v" * 100)
+    run("DEL", "h")  # a key deleted while waiting to be re-priced
+    run("DEL", "l")
+    assert _used(run) == empty
+
+
 def test_value_size_samples_containers() -> None:
     value = HashValue()
     for i in range(1000):

@@ -11,14 +11,19 @@ from protocol.errors import ProtocolError
 from protocol.resp import RESPParser, encode_command, split_inline
 
 
-def parse_all(data: bytes, chunk: int | None = None) -> list[list[bytes]]:
+def parse_all(data: bytes, chunk: int | None = None, batch: bool = False) -> list[list[bytes]]:
+    """Parse with maybe_next_command, or with read_commands when `batch` is set."""
     parser = RESPParser()
     out: list[list[bytes]] = []
     pieces = [data] if chunk is None else [data[i : i + chunk] for i in range(0, len(data), chunk)]
     for piece in pieces:
         parser.feed(piece)
-        while (argv := parser.maybe_next_command()) is not None:
-            out.append(argv)
+        if batch:
+            while commands := parser.read_commands():
+                out.extend(commands)
+        else:
+            while (argv := parser.maybe_next_command()) is not None:
+                out.append(argv)
     return out
 
 
@@ -47,9 +52,50 @@ EXPECTED = [
 ]
 
 
+@pytest.mark.parametrize("batch", [False, True])
 @pytest.mark.parametrize("chunk", [None, 1, 2, 3, 7, 4096])
-def test_same_commands_whatever_the_chunking(chunk: int | None) -> None:
-    assert parse_all(WIRE, chunk) == EXPECTED
+def test_same_commands_whatever_the_chunking(chunk: int | None, batch: bool) -> None:
+    assert parse_all(WIRE, chunk, batch) == EXPECTED
+
+
+def test_read_commands_takes_every_complete_command_at_once() -> None:
+    parser = RESPParser()
+    wire = b"".join(encode_command([b"GET", b"k%d" % i]) for i in range(16))
+    parser.feed(wire + b"*2\r\n$3\r\nGET\r\n")
+    assert parser.read_commands() == [[b"GET", b"k%d" % i] for i in range(16)]
+    assert parser.read_commands() == []
+    parser.feed(b"$1\r\nx\r\n")
+    assert parser.read_commands() == [[b"GET", b"x"]]
+    assert parser.read_commands() == []
+
+
+BIG = [[b"SET", b"k%d" % i, bytes([65 + i]) * (1000 + 37 * i)] for i in range(20)] + [
+    [b"SET", b"huge", b"z" * 70_000]
+]
+
+
+@pytest.mark.parametrize("chunk", [None, 999, 8193, 12_000, 65_536])
+def test_large_chunks_find_their_end_by_length(chunk: int | None) -> None:
+    """Past 8 KiB the batch reader adds up frame lengths instead of counting CRLFs."""
+    wire = b"".join(encode_command(c) for c in BIG)
+    assert parse_all(wire, chunk, batch=True) == BIG
+    parser = RESPParser()
+    parser.feed(wire[:-1])  # ends one byte short of the last frame
+    assert parser.read_commands() == BIG[:-1]
+    parser.feed(wire[-1:])
+    assert parser.read_commands() == BIG[-1:]
+
+
+def test_unread_commands_come_out_first() -> None:
+    parser = RESPParser()
+    parser.feed(encode_command([b"A"]) + encode_command([b"B"]) + encode_command([b"C"]))
+    first, *rest = parser.read_commands()
+    assert first == [b"A"]
+    parser.unread(rest)
+    parser.feed(encode_command([b"D"]))
+    assert parser.maybe_next_command() == [b"B"]
+    assert parser.read_commands() == [[b"C"]]
+    assert parser.read_commands() == [[b"D"]]
 
 
 def test_need_more_data_is_none_not_an_error() -> None:
@@ -90,6 +136,27 @@ def test_commands_before_an_error_are_delivered_first() -> None:
     assert parser.maybe_next_command() == [b"PING"]
     with pytest.raises(ProtocolError):
         parser.maybe_next_command()
+
+
+@pytest.mark.parametrize(
+    "bad", [b"*1\r\n+X\r\n", b"*1\r\n:1\r\n", b"*x\r\n", b'SET "a\r\n', b"*2\r\n*1\r\n"]
+)
+def test_read_commands_returns_the_commands_before_an_error_then_raises(bad: bytes) -> None:
+    parser = RESPParser()
+    parser.feed(encode_command([b"PING"]) + encode_command([b"ECHO", b"x"]) + bad)
+    assert parser.read_commands() == [[b"PING"], [b"ECHO", b"x"]]
+    with pytest.raises(ProtocolError):
+        parser.read_commands()
+
+
+def test_read_commands_gives_one_command_at_a_time_before_auth() -> None:
+    """The next command's limits depend on whether this one authenticates."""
+    parser = RESPParser()
+    parser.require_auth = True
+    parser.feed(encode_command([b"AUTH", b"pw"]) + encode_command([b"SET", b"k", b"x" * 20000]))
+    assert parser.read_commands() == [[b"AUTH", b"pw"]]
+    parser.require_auth = False
+    assert parser.read_commands() == [[b"SET", b"k", b"x" * 20000]]
 
 
 def test_unauthenticated_limits() -> None:
@@ -140,6 +207,7 @@ def test_encode_then_parse_round_trips(commands: list[list[bytes]], chunk: int) 
     wire = b"".join(encode_command(c) for c in commands)
     assert parse_all(wire, chunk) == commands
     assert parse_all(wire) == commands
+    assert parse_all(wire, chunk, batch=True) == commands
 
 
 @given(st.binary(max_size=300), st.integers(min_value=1, max_value=64))
@@ -147,7 +215,9 @@ def test_encode_then_parse_round_trips(commands: list[list[bytes]], chunk: int) 
 def test_garbage_never_escapes_as_anything_but_protocol_error(data: bytes, chunk: int) -> None:
     """Fast (hiredis) and exact paths agree on garbage: same commands, then the same error."""
 
-    def outcome(chunk_size: int | None) -> tuple[list[list[bytes]], str | None]:
+    def outcome(
+        chunk_size: int | None, batch: bool = False
+    ) -> tuple[list[list[bytes]], str | None]:
         parser = RESPParser()
         got: list[list[bytes]] = []
         pieces = (
@@ -158,14 +228,21 @@ def test_garbage_never_escapes_as_anything_but_protocol_error(data: bytes, chunk
         try:
             for piece in pieces:
                 parser.feed(piece)
-                while (argv := parser.maybe_next_command()) is not None:
-                    got.append(argv)
+                if batch:
+                    while commands := parser.read_commands():
+                        got.extend(commands)
+                else:
+                    while (argv := parser.maybe_next_command()) is not None:
+                        got.append(argv)
         except ProtocolError as e:
             return got, e.text
         return got, None
 
     whole = outcome(None)
     split = outcome(chunk)
+    # The batch reader delivers exactly what the one-at-a-time reader does.
+    assert outcome(None, batch=True) == whole
+    assert outcome(chunk, batch=True) == split
     # Chunking may only delay an error past the end of the data, never change what is parsed.
     assert split[0][: len(whole[0])] == whole[0] or whole[1] is not None
     if whole[1] is not None and split[1] is not None:

@@ -1,0 +1,208 @@
+"""A whole pipeline in one read, without sockets: the batch reader, dispatch's fast path and
+the state changes inside a batch that must close it (MULTI, AUTH, CLIENT REPLY, MONITOR,
+maxmemory, a parked client), plus the statistics the fast path keeps and the GC settings."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+
+from protocol.resp import encode_command
+from server import dispatch
+from server.connection import RESPConnection
+from server.serve import GC_THRESHOLDS, tune_gc
+from tests.support import Runner
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.closed = False
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> Any:
+        return None
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def connect(run: Runner) -> tuple[RESPConnection, FakeTransport]:
+    conn = RESPConnection(run.app)
+    transport = FakeTransport()
+    conn.connection_made(transport)  # type: ignore[arg-type]
+    return conn, transport
+
+
+def pipeline(conn: RESPConnection, transport: FakeTransport, *commands: list[bytes]) -> bytes:
+    """Send every command in one read; return what the connection wrote."""
+    transport.written.clear()
+    conn.data_received(b"".join(encode_command(c) for c in commands))
+    return b"".join(transport.written)
+
+
+def test_a_pipeline_is_answered_in_one_write() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    out = pipeline(conn, transport, *([[b"INCR", b"n"]] * 16))
+    assert len(transport.written) == 1
+    assert out == b"".join(b":%d\r\n" % i for i in range(1, 17))
+
+
+def test_multi_inside_a_batch_queues_the_commands_after_it() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    out = pipeline(
+        conn,
+        transport,
+        [b"SET", b"a", b"1"],
+        [b"MULTI"],
+        [b"SET", b"b", b"2"],
+        [b"GET", b"a"],
+        [b"EXEC"],
+        [b"GET", b"b"],
+    )
+    assert out == b"+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n$1\r\n1\r\n$1\r\n2\r\n"
+
+
+def test_auth_inside_a_batch_opens_the_commands_after_it() -> None:
+    run = Runner([("requirepass", ["pw"])])
+    conn, transport = connect(run)
+    out = pipeline(
+        conn,
+        transport,
+        [b"GET", b"k"],
+        [b"AUTH", b"pw"],
+        [b"SET", b"k", b"x" * 20000],  # over the unauthenticated bulk limit
+        [b"STRLEN", b"k"],
+    )
+    assert out == b"-NOAUTH Authentication required.\r\n+OK\r\n+OK\r\n:20000\r\n"
+
+
+def test_client_reply_off_inside_a_batch_silences_the_commands_after_it() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    out = pipeline(
+        conn,
+        transport,
+        [b"SET", b"a", b"1"],
+        [b"CLIENT", b"REPLY", b"SKIP"],
+        [b"SET", b"b", b"2"],
+        [b"GET", b"b"],
+        [b"CLIENT", b"REPLY", b"OFF"],
+        [b"GET", b"a"],
+        [b"CLIENT", b"REPLY", b"ON"],
+        [b"GET", b"a"],
+    )
+    assert out == b"+OK\r\n$1\r\n2\r\n+OK\r\n$1\r\n1\r\n"
+
+
+def test_a_monitor_started_between_batches_sees_the_next_batch() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    monitor, monitor_transport = connect(run)
+    pipeline(conn, transport, [b"SET", b"a", b"1"])
+    pipeline(monitor, monitor_transport, [b"MONITOR"])
+    monitor_transport.written.clear()
+    pipeline(conn, transport, [b"SET", b"a", b"2"], [b"GET", b"a"])
+    lines = b"".join(monitor_transport.written)
+    assert b'"SET" "a" "2"' in lines
+    assert b'"GET" "a"' in lines
+
+
+def test_maxmemory_set_inside_a_batch_refuses_the_writes_after_it() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    out = pipeline(
+        conn,
+        transport,
+        [b"SET", b"a", b"x" * 1000],
+        [b"CONFIG", b"SET", b"maxmemory", b"1"],
+        [b"SET", b"b", b"1"],
+        [b"GET", b"a"],
+    )
+    assert out.startswith(b"+OK\r\n+OK\r\n-OOM command not allowed")
+    assert out.endswith(b"$1000\r\n" + b"x" * 1000 + b"\r\n")
+
+
+async def test_a_parked_client_runs_the_rest_of_its_batch_once_served() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    out = pipeline(conn, transport, [b"SET", b"a", b"1"], [b"BLPOP", b"l", b"0"], [b"GET", b"a"])
+    assert out == b"+OK\r\n"
+    assert run.app.blocked_clients == 1
+    assert run("RPUSH", "l", "v") == 1
+    assert transport.written[-1] == b"*2\r\n$1\r\nl\r\n$1\r\nv\r\n"
+    conn._resume_after_block()  # what the loop runs next (call_soon)
+    assert transport.written[-1] == b"$1\r\n1\r\n"
+
+
+def test_the_fast_path_keeps_commandstats_and_slowlog() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    pipeline(conn, transport, [b"CONFIG", b"SET", b"slowlog-log-slower-than", b"0"])
+    pipeline(conn, transport, [b"CONFIG", b"RESETSTAT"])
+    pipeline(conn, transport, *([[b"SET", b"k", b"v"]] * 3), [b"GET", b"k"], [b"HSET", b"h"])
+    logged = [entry[3][0] for entry in run.app.slowlog]
+    assert logged[:4] == [b"GET", b"SET", b"SET", b"SET"]  # newest first; HSET was rejected
+    info = run("INFO", "commandstats").decode()
+    assert "cmdstat_set:calls=3," in info
+    assert "cmdstat_get:calls=1," in info
+    assert "cmdstat_hset:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1," in info
+
+
+def test_a_grown_container_is_repriced_before_used_memory_is_read() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    pipeline(conn, transport, [b"RPUSH", b"l", b"x"])
+    small = run.app.memory.used()
+    pipeline(conn, transport, *([[b"RPUSH", b"l", b"y" * 100]] * 50))
+    assert run.app.memory.used() - small >= 50 * 100
+
+
+def test_tune_gc_delays_full_collections_and_freezes_startup_objects() -> None:
+    before = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def test_lower_case_data_commands_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    full_path: list[bytes] = []
+    checked = dispatch._execute_checked
+
+    def spy(ctx: Any, spec: Any, argv: list[bytes]) -> Any:
+        full_path.append(argv[0])
+        return checked(ctx, spec, argv)
+
+    monkeypatch.setattr(dispatch, "_execute_checked", spy)
+    out = pipeline(
+        conn, transport, [b"set", b"k", b"v"], [b"get", b"k"], [b"GET", b"k"], [b"gEt", b"k"]
+    )
+    assert out == b"+OK\r\n" + b"$1\r\nv\r\n" * 3
+    assert full_path == [b"gEt"]  # mixed case is looked up again in upper case
