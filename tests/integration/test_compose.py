@@ -1,12 +1,15 @@
 """docker-compose.yml, read as YAML and run without Docker (no Docker engine exists here).
 
-Each service's command line (the Dockerfile's ENTRYPOINT plus the service's command, or the
-service's own entrypoint) runs directly with this interpreter, translated to one machine:
-service names become 127.0.0.1, the port a service listens on inside its container (6379, or
-26379 for a monitor) becomes a free port of its own, /data a directory of its own, 0.0.0.0
-the loopback address. Nothing else is changed, and the test checks that nothing else needed
-to be: the group comes up service by service as each healthcheck passes, the monitors find the
-replicas and each other, and when the primary is killed they promote a replica.
+Each service's script (it writes the process's config file into its volume on the first
+start, then execs the server) is taken apart and given to our real command-line parser and
+config loader, and the replicaof / `sentinel monitor` lines are checked against the services
+they name. Then each service's script runs directly with this interpreter, translated to one
+machine: service names become 127.0.0.1, the port a service listens on inside its container
+(6379, or 26379 for a monitor) becomes a free port of its own, /data a directory of its own,
+0.0.0.0 the loopback address. Nothing else is changed, and the test checks that nothing else
+needed to be: the group comes up service by service as each healthcheck passes, the monitors
+find the replicas and each other, and when the primary is killed they promote a replica and
+their CONFIG REWRITE records the new roles in the nodes' config files.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ import pytest
 import redis
 import yaml
 
+from server.cli import parse_args
+from server.config import Config
+from server.sentinel import build_node
+from storage.clock import FakeClock
 from tests.support import REPO_ROOT, free_port, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -69,15 +76,78 @@ def test_the_compose_file_describes_the_group() -> None:
             assert dependency in services
             assert condition == {"condition": "service_healthy"}
     assert len({s["volumes"][0] for s in services.values()}) == len(services)
+    for name in (*NODES, *MONITORS):
+        service = services[name]
+        # The process listens where the healthcheck and the published port look.
+        port = INSIDE_PORTS[name in MONITORS]
+        assert service["healthcheck"]["test"][4:] == [port]
+        for published in service["ports"]:
+            assert published.endswith(f":{port}")
     for replica in ("replica1", "replica2"):
-        command = " ".join(services[replica]["command"])
-        assert "--replicaof primary 6379" in command
         assert set(services[replica]["depends_on"]) == {"primary"}
     for monitor in MONITORS:
         assert set(services[monitor]["depends_on"]) == set(NODES)
-        script = services[monitor]["command"][0]
-        assert "sentinel monitor mymaster primary 6379 2" in script
-        assert "exec python -m server --sentinel /data/sentinel.conf" in script
+
+
+def _script(service: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    """A service's `sh -c` script: (config file, its lines, the argv it execs).
+
+    The script is two commands: `[ -f FILE ] || printf '%s\\n' LINE... > FILE`, then
+    `exec python -m server ...`."""
+    assert service["entrypoint"] == ["sh", "-c"]
+    (script,) = service["command"]
+    first, second = script.replace("\\\n", " ").strip().split("\n")
+    words = shlex.split(first)
+    path = words[2]
+    assert words[:7] == ["[", "-f", path, "]", "||", "printf", "%s\\n"]
+    assert words[-2:] == [">", path]
+    argv = shlex.split(second)
+    assert argv[:4] == ["exec", "python", "-m", "server"]
+    return path, words[7:-2], argv[4:]
+
+
+def _load(service: dict[str, Any], base: Path) -> Config:
+    """The service's configuration as our own parser builds it (/data is `base`)."""
+    path, lines, argv = _script(service)
+    assert path.startswith("/data/")
+    base.mkdir(parents=True, exist_ok=True)
+    (base / path.removeprefix("/data/")).write_text("\n".join(lines) + "\n")
+    return parse_args([a.replace("/data", str(base)) for a in argv])
+
+
+def test_each_command_is_a_valid_invocation_of_the_server(tmp_path: Path) -> None:
+    services = _compose()["services"]
+    entrypoint = _entrypoint()  # what the services' scripts stand in for
+    assert entrypoint[:3] == ["python", "-m", "server"]
+    nodes = {name: _load(services[name], tmp_path / name) for name in NODES}
+    for name, config in nodes.items():
+        _, _, argv = _script(services[name])
+        # The image's own options, then the config file in the volume.
+        assert argv[0] == "/data/duocache.conf"
+        assert argv[1:] == entrypoint[3:]
+        assert not config.sentinel_mode
+        assert config["port"] == int(INSIDE_PORTS[0])
+        assert config["bind"] == "0.0.0.0"
+        assert config["replica-announce-ip"] == name
+        assert config["dir"] == str(tmp_path / name)
+    assert nodes["primary"]["replicaof"] == ""
+    for replica in ("replica1", "replica2"):
+        host, port = nodes[replica]["replicaof"].split()
+        assert host == "primary"
+        assert int(port) == nodes["primary"]["port"]
+    for name in MONITORS:
+        config = _load(services[name], tmp_path / name)
+        assert config.sentinel_mode
+        assert config["port"] == int(INSIDE_PORTS[1])
+        # The monitor that this config builds watches the primary service, by host name.
+        monitor = build_node(config, FakeClock()).monitor
+        assert monitor.resolve_hostnames
+        assert monitor.announce_hostnames
+        (master,) = monitor.masters.values()
+        assert master.name == "mymaster"
+        assert master.addr.hostname == "primary"
+        assert master.addr.port == nodes["primary"]["port"]
+        assert len(MONITORS) // 2 < master.quorum <= len(MONITORS)
 
 
 class Machine:
@@ -94,7 +164,7 @@ class Machine:
         inside = "|".join(INSIDE_PORTS)
         self._address = re.compile(rf"(?<![\w-])({names}) ({inside})\b")
         self._name = re.compile(rf"(?<![\w-])({names})(?![\w-])")
-        self._own_port = re.compile(rf"(--port|server\.healthcheck) ({inside})\b")
+        self._own_port = re.compile(rf"((?<![\w-])port|--port|server\.healthcheck) ({inside})\b")
         self._python = re.compile(r"(?<![\w/.-])python(?= -m )")
 
     def data_dir(self, service: str) -> Path:
@@ -222,3 +292,11 @@ def test_each_service_runs_as_written(machine: Machine) -> None:
         wait_until(lambda: r.info("replication")["master_port"] == new, timeout_s=10)
     with redis.Redis(port=new) as r:
         assert r.set("after", "failover")
+    # The monitors' CONFIG REWRITE kept the new roles in the config files in the volumes.
+    confs = {
+        port: (machine.data_dir(name) / "duocache.conf").read_text()
+        for name, port in machine.ports.items()
+        if name in ("replica1", "replica2")
+    }
+    assert f"replicaof 127.0.0.1 {new}" in confs[other]
+    assert "replicaof" not in confs[new]
