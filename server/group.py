@@ -15,6 +15,10 @@ start that fails stops what it started.
 `status` asks every node for `ROLE`/`INFO replication` and every monitor for `SENTINEL
 MASTER` and `GET-MASTER-ADDR-BY-NAME`: which node is the primary now, roles, offsets, links.
 
+The data nodes get `min-replicas-to-write 1` unless told otherwise: a primary that lost every
+replica refuses writes (NOREPLICAS), so an old primary restarted after a failover takes no
+write in the second or so before a monitor sees it and turns it into a replica.
+
 `down` signals each recorded process by its PID (SIGTERM, then SIGKILL after the timeout),
 monitors first so that they do not start a failover while the nodes stop. A PID is signalled
 only while `/proc` shows the command line recorded for it, so a PID reused by another program
@@ -783,8 +787,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--min-replicas-to-write",
         type=int,
-        default=0,
-        help="refuse writes on a primary with fewer replicas acknowledging (default 0: off)",
+        default=1,
+        help="a primary refuses writes while fewer replicas acknowledge within 10 s (default 1:"
+        " a replaced primary that is restarted takes no write before it is made a replica;"
+        " 0: off)",
     )
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
     status.add_argument("--json", action="store_true", help="machine-readable output")

@@ -130,6 +130,8 @@ def test_each_command_is_a_valid_invocation_of_the_server(tmp_path: Path) -> Non
         assert config["bind"] == "0.0.0.0"
         assert config["replica-announce-ip"] == name
         assert config["dir"] == str(tmp_path / name)
+        # A replaced primary that restarts refuses writes until it is made a replica.
+        assert config["min-replicas-to-write"] == 1
     assert nodes["primary"]["replicaof"] == ""
     for replica in ("replica1", "replica2"):
         host, port = nodes[replica]["replicaof"].split()

@@ -88,6 +88,8 @@ def test_up_status_failover_down(group_dir: Path) -> None:
         assert f"monitor   {m.address}" in text
         assert f"pid {m.pid} " in text
     assert len(_alive_pids(group_dir)) == 6
+    for m in state.nodes:
+        assert "min-replicas-to-write 1\n" in Path(m.config).read_text()
     # Every process is detached: a session of its own, not the caller's.
     for m in state.members:
         assert os.getsid(m.pid) == m.pid
