@@ -38,6 +38,12 @@ back after being replaced) is paused for writes at once with `CLIENT PAUSE <ms> 
 INFO is polled every second instead of every ten, no hello is published to it (a PUBLISH
 would block behind the pause), and the MULTI that converts it into a replica ends with
 `CLIENT UNPAUSE`. A vote whose persistence fails is withheld (Sentinel logs and votes anyway).
+"Switch without stale votes": when a primary's configuration is reset (after +switch-master),
+the other monitors' earlier "down" answers are forgotten and the new address is connected at
+once. In Sentinel both survive the switch: with a short down-after-milliseconds the new
+primary could look down before its first PONG (the reconnection waits out the ping period
+of the attempts on the old address), the stale answers made that an ODOWN at once, and a
+second failover discarded what the new primary had acknowledged since the switch.
 `start()` makes time count from the first tick, so a slow process start looks neither like a
 clock jump nor like unanswered pings.
 """
@@ -351,6 +357,11 @@ class Monitor:
             for peer in list(master.sentinels.values()):
                 self.release(peer)
             master.sentinels = {}
+        else:
+            # Switch without stale votes: the other monitors' "down" answers were about
+            # the instance watched until now, not the one watched from now on.
+            for peer in master.sentinels.values():
+                peer.master_down = False
         self._close(master.link, Channel.COMMANDS)
         self._close(master.link, Channel.PUBSUB)
         master.s_down = master.o_down = False
@@ -366,6 +377,11 @@ class Monitor:
         master.master_host = None
         link = master.link
         link.act_ping_ms = now
+        # Switch without stale votes: connect at the next tick. (Sentinel keeps the time of
+        # its last attempt on the old address, which may delay this connection by a ping
+        # period; with a down-after that short, the new primary looked down before its
+        # first PONG, and the stale answers above made that an ODOWN and a second failover.)
+        link.last_reconn_ms = 0
         link.last_ping_ms = 0
         link.last_avail_ms = now
         link.last_pong_ms = now

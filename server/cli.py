@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 USAGE = """Usage: duocache [/path/to/duocache.conf] [--directive value ...]
        duocache backup --host H --port P [--user U] [--password X] FILE
        duocache restore FILE [--dir D] [--dbfilename F]
+       duocache group up [--replicas 2] [--sentinels 3] [--dir ./duocache-group]
+       duocache group status | down [--dir ./duocache-group]
        duocache --version
        duocache -h | --help
 
@@ -37,6 +39,7 @@ Examples:
        duocache restore nightly.rdb --dir /var/lib/duocache
                                                   (validate it, install it as dump.rdb)
        duocache --sentinel /etc/sentinel.conf       (failover monitor, RESP on 26379)
+       duocache group up                          (a primary, 2 replicas, 3 monitors, detached)
 """
 
 # Sentinel mode's defaults, as redis-sentinel's (initSentinelConfig); no memcached listener.
@@ -164,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("backup", "restore"):
         return _tool(args)
+    if args and args[0] == "group":
+        from server.group import main as group_main
+
+        return group_main(args[1:])
     if args and args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0

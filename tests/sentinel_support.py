@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,11 @@ from server.sentinel import SentinelNode, build_node, monitor_for
 from storage.clock import FakeClock
 from tests.support import (
     REPO_ROOT,
-    RealServer,
     ServerProcess,
     _arg,
     _read_ready_line,
     free_port,
+    start_duocache,
     start_real_redis,
     wait_until,
 )
@@ -79,22 +80,38 @@ class SentinelRunner:
 
 
 class RedisGroup:
-    """A real redis-server primary and replicas (started with --replicaof) on free ports."""
+    """A real redis-server primary and replicas (started with --replicaof) on free ports.
 
-    def __init__(self, base: Path, replicas: int = 2, priorities: Sequence[int] = ()) -> None:
+    `node_args` are added to every node's command line."""
+
+    def __init__(
+        self,
+        base: Path,
+        replicas: int = 2,
+        priorities: Sequence[int] = (),
+        node_args: Sequence[str] = (),
+    ) -> None:
         self.base = base
-        self.nodes: list[RealServer] = []
-        self.primary = start_real_redis(_fresh(base / "primary"))
-        self.nodes.append(self.primary)
-        for i in range(replicas):
-            extra = ["--replicaof", "127.0.0.1", str(self.primary.port)]
-            if i < len(priorities):
-                extra += ["--replica-priority", str(priorities[i])]
-            self.nodes.append(start_real_redis(_fresh(base / f"replica{i}"), *extra))
-        wait_until(lambda: self.connected_replicas(self.primary.port) == replicas, timeout_s=10)
+        self.node_args = tuple(node_args)
+        self.nodes: list[Any] = []
+        try:
+            self.primary = self.start_node(_fresh(base / "primary"))
+            self.nodes.append(self.primary)
+            for i in range(replicas):
+                extra = ["--replicaof", "127.0.0.1", str(self.primary.port)]
+                if i < len(priorities):
+                    extra += ["--replica-priority", str(priorities[i])]
+                self.nodes.append(self.start_node(_fresh(base / f"replica{i}"), *extra))
+            wait_until(lambda: self.connected_replicas(self.primary.port) == replicas, timeout_s=10)
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_node(self, data_dir: Path, *args: str) -> Any:
+        return start_real_redis(data_dir, *self.node_args, *args)
 
     @property
-    def replicas(self) -> list[RealServer]:
+    def replicas(self) -> list[Any]:
         return self.nodes[1:]
 
     @staticmethod
@@ -106,6 +123,22 @@ class RedisGroup:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+class DuocacheGroup(RedisGroup):
+    """The same with Duocache nodes (`python -m server`, no config file, no save points)."""
+
+    def start_node(self, data_dir: Path, *args: str) -> ServerProcess:
+        return start_duocache(data_dir, "--save", "", *self.node_args, *args)
+
+    def restart(self, node: ServerProcess) -> ServerProcess:
+        """Start `node` again on its address and data directory, with the group's node
+        arguments only (as a supervisor would restart a crashed primary)."""
+        again = start_duocache(
+            node.data_dir, "--save", "", *self.node_args, "--port", str(node.port)
+        )
+        self.nodes.append(again)
+        return again
 
 
 def _fresh(path: Path) -> Path:
@@ -212,3 +245,45 @@ def sigstop(pid: int) -> None:
 
 def sigcont(pid: int) -> None:
     os.kill(pid, signal.SIGCONT)
+
+
+class EventLog:
+    """Every event the monitors publish (PSUBSCRIBE *), collected by background threads."""
+
+    def __init__(self, monitors: list[ServerProcess]) -> None:
+        self.events: list[tuple[int, str, str]] = []  # (monitor index, channel, payload)
+        self.lock = threading.Lock()
+        self.clients: list[redis.Redis] = []
+        self.threads: list[Any] = []
+        self.errors: list[BaseException] = []
+        for i, monitor in enumerate(monitors):
+            client: Any = redis.Redis(port=monitor.port, protocol=2, decode_responses=True)
+            pubsub = client.pubsub()
+            pubsub.psubscribe(**{"*": self._handler(i)})
+            self.threads.append(
+                pubsub.run_in_thread(sleep_time=0.01, daemon=True, exception_handler=self._failed)
+            )
+            self.clients.append(client)
+
+    def _failed(self, error: BaseException, pubsub: Any, thread: Any) -> None:
+        self.errors.append(error)
+        thread.stop()
+
+    def _handler(self, index: int) -> Any:
+        def handle(message: dict[str, Any]) -> None:
+            with self.lock:
+                self.events.append((index, message["channel"], message["data"]))
+
+        return handle
+
+    def of(self, channel: str) -> list[tuple[int, str]]:
+        with self.lock:
+            return [(i, data) for i, c, data in self.events if c == channel]
+
+    def close(self) -> None:
+        for thread in self.threads:
+            thread.stop()
+        for thread in self.threads:
+            thread.join(5)
+        for client in self.clients:
+            client.close()

@@ -8,6 +8,7 @@ names, shapes and the values that do not depend on them; everything else byte fo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from tests.support import (
     free_port,
     start_duocache,
     start_real_redis,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("replication-diff")]
@@ -64,7 +66,14 @@ def attached(pairs: tuple[Pair, Pair]) -> tuple[Pair, Pair]:
         replica.replicaof("127.0.0.1", pair.primary)
         primary.flushall()
         wait_synced(primary, replica)
+        # A real primary puts a replica online at its first REPLCONF ACK after the sync.
+        wait_until(functools.partial(_replicas_online, pair.primary))
     return pairs
+
+
+def _replicas_online(port: int) -> bool:
+    fields = dict(info_fields(port))
+    return fields["connected_slaves"] != "0" and "state=online" in fields.get("slave0", "")
 
 
 def info_fields(port: int) -> list[tuple[str, str]]:

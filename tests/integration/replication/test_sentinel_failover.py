@@ -17,55 +17,19 @@ import pytest
 import redis
 from redis.sentinel import Sentinel as _Sentinel
 
-from tests.sentinel_support import RealSentinel, RedisGroup, sentinel_conf, start_monitors
+from tests.sentinel_support import (
+    EventLog,
+    RealSentinel,
+    RedisGroup,
+    sentinel_conf,
+    start_monitors,
+)
 from tests.support import RealServer, ServerProcess, wait_until
 
 # redis-py's Sentinel API is untyped.
 Sentinel: Any = _Sentinel
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-class EventLog:
-    """Every event the monitors publish (PSUBSCRIBE *), collected by background threads."""
-
-    def __init__(self, monitors: list[ServerProcess]) -> None:
-        self.events: list[tuple[int, str, str]] = []  # (monitor index, channel, payload)
-        self.lock = threading.Lock()
-        self.clients: list[redis.Redis] = []
-        self.threads: list[Any] = []
-        self.errors: list[BaseException] = []
-        for i, monitor in enumerate(monitors):
-            client: Any = redis.Redis(port=monitor.port, protocol=2, decode_responses=True)
-            pubsub = client.pubsub()
-            pubsub.psubscribe(**{"*": self._handler(i)})
-            self.threads.append(
-                pubsub.run_in_thread(sleep_time=0.01, daemon=True, exception_handler=self._failed)
-            )
-            self.clients.append(client)
-
-    def _failed(self, error: BaseException, pubsub: Any, thread: Any) -> None:
-        self.errors.append(error)
-        thread.stop()
-
-    def _handler(self, index: int) -> Any:
-        def handle(message: dict[str, Any]) -> None:
-            with self.lock:
-                self.events.append((index, message["channel"], message["data"]))
-
-        return handle
-
-    def of(self, channel: str) -> list[tuple[int, str]]:
-        with self.lock:
-            return [(i, data) for i, c, data in self.events if c == channel]
-
-    def close(self) -> None:
-        for thread in self.threads:
-            thread.stop()
-        for thread in self.threads:
-            thread.join(5)
-        for client in self.clients:
-            client.close()
 
 
 def master_addr(monitor: ServerProcess) -> tuple[str, int] | None:

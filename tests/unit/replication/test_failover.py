@@ -9,6 +9,7 @@ import pytest
 
 from replication.failover import Monitor
 from replication.instances import (
+    Connect,
     Event,
     FailoverState,
     Kind,
@@ -450,6 +451,39 @@ def test_newer_config_in_a_hello_switches_the_primary() -> None:
     # An older config changes nothing.
     monitor.process_hello(f"127.0.0.1,26390,{peer_id},4,m,127.0.0.1,7000,3")
     assert master.addr.port == 7001
+
+
+def test_a_switch_keeps_no_stale_down_answers_and_connects_at_once() -> None:
+    """Switch without stale votes (an addition to Sentinel): right after +switch-master the
+    new primary is connected at the next tick, and the other monitors' "down" answers about
+    the old primary do not make it objectively down."""
+    clock = FakeClock()
+    monitor, events = make_monitor(clock)
+    master = monitor.add_master("m", "127.0.0.1", 7000, 2)
+    master.down_after_ms = 1000
+    monitor.add_replica(master, "127.0.0.1", 7001)
+    peers = [
+        monitor.add_sentinel(master, c * 40, "127.0.0.1", 26390 + i) for i, c in enumerate("ab")
+    ]
+    for peer in peers:
+        peer.master_down = True  # they answered that 7000 was down
+        peer.last_master_down_reply_ms = clock.now_ms()
+    master.link.last_reconn_ms = clock.now_ms()  # just tried the dead primary again
+    clock.advance(50)
+    monitor.process_hello(f"127.0.0.1,26390,{'a' * 40},1,m,127.0.0.1,7001,1")
+    assert kinds(events, "+switch-master") == ["m 127.0.0.1 7000 127.0.0.1 7001"]
+    assert not any(peer.master_down for peer in peers)
+    monitor.outbox.clear()
+    clock.advance(100)
+    monitor.timer()
+    connects = [a for a in monitor.outbox if isinstance(a, Connect) and a.link is master.link]
+    assert [(c.host, c.port) for c in connects] == [("127.0.0.1", 7001), ("127.0.0.1", 7001)]
+    # Even if it stayed silent past down-after, one monitor alone does not make it ODOWN.
+    clock.advance(1000)
+    monitor.timer()
+    assert master.s_down
+    assert not master.o_down
+    assert kinds(events, "+odown") == []
 
 
 # --- fencing ---
