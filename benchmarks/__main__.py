@@ -19,11 +19,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bgsave
+from benchmarks import bgsave, failover
 from benchmarks.servers import (
     CLIENT_CPU,
     Server,
@@ -193,7 +194,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 server.stop()
     results["bgsave"] = bgsave.compare(keys)
     print(f"bgsave: {results['bgsave']}", flush=True)
+    if not args.quick:  # a failover run takes seconds by design (down-after-milliseconds)
+        results["failover"] = failover_times(reps)
     return results
+
+
+FAILOVER_COMBOS = [
+    # (monitors, nodes, min-replicas-to-write 1 on the nodes)
+    ("duocache", "duocache", True),
+    ("redis-sentinel", "duocache", True),
+    ("redis-sentinel", "redis-server", False),
+]
+
+
+def failover_times(reps: int) -> list[dict[str, Any]]:
+    """SIGKILL of a primary (two replicas, three monitors, down-after 1000 ms) to the first
+    write acknowledged by the new primary, through redis-py's Sentinel client."""
+    if shutil.which("redis-sentinel") is None:
+        return []
+    runs: dict[tuple[str, str, bool], list[dict[str, float]]] = {c: [] for c in FAILOVER_COMBOS}
+    for _ in range(reps):
+        for combo in FAILOVER_COMBOS:  # interleaved like the rest
+            monitors, nodes, fence = combo
+            with tempfile.TemporaryDirectory() as tmp:
+                runs[combo].append(failover.one_run(monitors, nodes, Path(tmp), 1000, fence))
+    rows = []
+    for (monitors, nodes, fence), results in runs.items():
+        row: dict[str, Any] = {"monitors": monitors, "nodes": nodes, "fence": fence}
+        for key in ("odown_s", "switch_s", "first_write_s"):
+            row[key] = statistics.median(r[key] for r in results)
+        row["first_write_all_s"] = [r["first_write_s"] for r in results]
+        row["confirmed"] = sum(r["confirmed"] for r in results)
+        row["lost"] = sum(r["lost"] for r in results)
+        if all("old_primary_accepted" in r for r in results):
+            row["old_primary_accepted"] = sum(r["old_primary_accepted"] for r in results)
+        print(f"failover: {row}", flush=True)
+        rows.append(row)
+    return rows
 
 
 def aof_cost(duo: Server, redis: Server | None, reps: int, requests: int) -> dict[str, Any]:
@@ -310,6 +347,23 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
             "",
             f"Loading that snapshot: Duocache {load['duocache']:.2f} s (to its ready line), "
             f"redis-server {load['redis']:.2f} s.",
+        ]
+    for row in results.get("failover", []):
+        monitors = "Duocache monitors" if row["monitors"] == "duocache" else "redis-sentinel"
+        nodes = "Duocache" if row["nodes"] == "duocache" else "redis-server"
+        fence = ", min-replicas-to-write 1" if row["fence"] else ""
+        accepted = (
+            f"; writes accepted by the restarted old primary: {row['old_primary_accepted']:.0f}"
+            if "old_primary_accepted" in row
+            else ""
+        )
+        lines += [
+            "",
+            f"Failover, {monitors} over {nodes} nodes{fence} (down-after-milliseconds 1000): "
+            f"SIGKILL to first acknowledged write {row['first_write_s']:.2f} s median of "
+            f"{len(row['first_write_all_s'])} (+odown {row['odown_s']:.2f} s, +switch-master "
+            f"{row['switch_s']:.2f} s); writes confirmed by WAIT 1 lost: {row['lost']:.0f} of "
+            f"{row['confirmed']:.0f}{accepted}.",
         ]
     mem = results["memory"]
     if mem:
