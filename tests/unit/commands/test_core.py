@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from protocol.resp import OK, PONG, RespError
 from tests.support import Runner
 
@@ -54,7 +56,9 @@ def test_key_with_deadline_now_is_still_alive(run: Runner) -> None:
     assert run("GET", "k") == b"v"
 
 
-def test_handler_crash_answers_err_and_keeps_data(run: Runner, monkeypatch) -> None:
+def test_handler_crash_answers_err_logs_the_traceback_and_keeps_data(
+    run: Runner, monkeypatch, caplog
+) -> None:
     from server import dispatch
     from server.commands.table import COMMANDS
 
@@ -64,9 +68,13 @@ def test_handler_crash_answers_err_and_keeps_data(run: Runner, monkeypatch) -> N
         raise RuntimeError("boom")
 
     monkeypatch.setattr(COMMANDS[b"ECHO"], "handler", boom)
-    assert run("ECHO", "x") == RespError("ERR internal error")
+    with caplog.at_level(logging.ERROR):
+        assert run("ECHO", "x") == RespError("ERR internal error")
     assert len(dispatch.internal_errors) == 1
     dispatch.internal_errors.clear()
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "internal error running 'ECHO'" in record.getMessage()
+    assert "RuntimeError: boom" in caplog.text  # the traceback itself
     assert run("GET", "k") == b"v"
 
 
