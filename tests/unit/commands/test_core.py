@@ -73,7 +73,7 @@ def test_handler_crash_answers_err_logs_the_traceback_and_keeps_data(
     assert len(dispatch.internal_errors) == 1
     dispatch.internal_errors.clear()
     [record] = [r for r in caplog.records if r.exc_info]
-    assert "internal error running 'ECHO'" in record.getMessage()
+    assert "internal error running 'echo'" in record.getMessage()
     assert "RuntimeError: boom" in caplog.text  # the traceback itself
     assert run("GET", "k") == b"v"
 
