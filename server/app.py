@@ -97,6 +97,7 @@ class App:
         # Refusals for writes (OOM, NOREPLICAS, MISCONF); checked only when any is armed.
         self.guards_active = False
         self.write_guards: list[Callable[[CommandContext, CommandSpec], str | None]] = []
+        self._guards_armed: list[Callable[[], bool]] = []
         self.is_replica = False
         self.replica_read_only = True
         # A replica whose link is down with replica-serve-stale-data no: commands without the
@@ -273,9 +274,22 @@ class App:
                 return text
         return None
 
-    def add_write_guard(self, guard: Callable[[CommandContext, CommandSpec], str | None]) -> None:
+    def add_write_guard(
+        self,
+        guard: Callable[[CommandContext, CommandSpec], str | None],
+        armed: Callable[[], bool],
+    ) -> None:
+        """Register a guard that may refuse writes whenever `armed()` is true.
+
+        `guards_active`, which the fast paths test, is true while any guard is armed; the
+        owner of a guard calls refresh_guards whenever what `armed` reads changes.
+        """
         self.write_guards.append(guard)
-        self.guards_active = True
+        self._guards_armed.append(armed)
+        self.refresh_guards()
+
+    def refresh_guards(self) -> None:
+        self.guards_active = any(armed() for armed in self._guards_armed)
 
     def stats_error(self, text: str) -> None:
         code = text.split(" ", 1)[0]

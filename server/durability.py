@@ -185,7 +185,7 @@ class Durability:
         self._poll_handle: asyncio.TimerHandle | None = None
         # --- RDB ---
         self.bgsave_scheduled = False
-        self.lastbgsave_ok = True
+        self._lastbgsave_ok = True
         self.lastbgsave_try_s = 0.0
         self.rdb_save_time_last = -1
         self.rdb_saves = 0
@@ -202,7 +202,7 @@ class Durability:
         self.aof_rewrites = 0
         self.aof_rewrite_failures = 0
         self.aof_rewrite_time_last = -1
-        self.aof_last_write_error: str | None = None
+        self._aof_last_write_error: str | None = None
         self.aof_last_cow_size = 0
         self.aof_fixed_size = 0  # base + incr files before the one being written
         self.aof_rewrite_base_size = 0
@@ -233,9 +233,32 @@ class Durability:
         prepare = getattr(app, "shutdown_prepare", None)
         if isinstance(prepare, list):
             prepare.append(self.prepare_shutdown)
-        app.add_write_guard(self._misconf_guard)
+        app.add_write_guard(self._misconf_guard, self._misconf_armed)
         app.config.on_change(self._config_changed)
         self._shutdown_prepared = False
+
+    # --- the MISCONF state (writes refused while a save or an AOF write fails) ---
+
+    @property
+    def lastbgsave_ok(self) -> bool:
+        return self._lastbgsave_ok
+
+    @lastbgsave_ok.setter
+    def lastbgsave_ok(self, ok: bool) -> None:
+        self._lastbgsave_ok = ok
+        self.app.refresh_guards()
+
+    @property
+    def aof_last_write_error(self) -> str | None:
+        return self._aof_last_write_error
+
+    @aof_last_write_error.setter
+    def aof_last_write_error(self, error: str | None) -> None:
+        self._aof_last_write_error = error
+        self.app.refresh_guards()
+
+    def _misconf_armed(self) -> bool:
+        return not self._lastbgsave_ok or self._aof_last_write_error is not None
 
     # --- helpers ---
 

@@ -114,7 +114,8 @@ class Memory:
             self.maxmemory = value
             if value and not self._guard_installed:
                 self._guard_installed = True
-                self.app.add_write_guard(self.oom_guard)
+                self.app.add_write_guard(self.oom_guard, lambda: bool(self.maxmemory))
+            self.app.refresh_guards()
         elif name == "maxmemory-policy":
             self.policy = value
             self._pool.clear()

@@ -133,7 +133,7 @@ class Replication:
         app.cron_hooks.append(self.cron)
         app.client_close_hooks.append(self._client_closed)
         app.shutdown_hooks.append(self.on_shutdown)
-        app.add_write_guard(self._min_replicas_guard)
+        app.add_write_guard(self._min_replicas_guard, self._min_replicas_armed)
         config.on_change(self._config_changed)
         self._config_changed("client-output-buffer-limit", None)
         self.mirror()
@@ -445,6 +445,10 @@ class Replication:
             return ERR_NOREPLICAS
         return None
 
+    def _min_replicas_armed(self) -> bool:
+        config = self.config
+        return bool(config["min-replicas-to-write"] and config["min-replicas-max-lag"])
+
     def _refresh_good(self) -> None:
         config = self.config
         needed = config["min-replicas-to-write"]
@@ -520,6 +524,7 @@ class Replication:
             self.update_stale()
         elif name in ("min-replicas-to-write", "min-replicas-max-lag"):
             self._refresh_good()
+            self.app.refresh_guards()
         elif name == "client-output-buffer-limit":
             hard, _, _ = self.app.output_limits.get("slave", (0, 0, 0))
             self.primary.pending_limit_bytes = hard

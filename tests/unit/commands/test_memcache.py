@@ -609,7 +609,9 @@ def test_a_writable_replica_takes_writes(mc: MemcacheRunner) -> None:
 
 
 def test_write_guards_answer_server_error(mc: MemcacheRunner) -> None:
-    mc.app.add_write_guard(lambda ctx, spec: "OOM command not allowed" if spec.denyoom else None)
+    mc.app.add_write_guard(
+        lambda ctx, spec: "OOM command not allowed" if spec.denyoom else None, lambda: True
+    )
     assert mc("set k 0 0 1\r\ny\r\n") == b"SERVER_ERROR out of memory storing object\r\n"
     assert mc("delete k\r\n") == b"NOT_FOUND\r\n"
 

@@ -154,10 +154,13 @@ def test_exec_on_a_read_only_replica_is_refused_when_it_writes(run: Runner) -> N
 
 def test_exec_refused_by_a_write_guard(run: Runner) -> None:
     armed: list[bool] = []
-    run.app.add_write_guard(lambda ctx, spec: "OOM nope" if armed and spec.denyoom else None)
+    run.app.add_write_guard(
+        lambda ctx, spec: "OOM nope" if armed and spec.denyoom else None, lambda: bool(armed)
+    )
     run("MULTI")
     run("SET", "k", "v")
     armed.append(True)
+    run.app.refresh_guards()
     assert run("EXEC") == RespError("EXECABORT Transaction discarded because of: OOM nope")
     assert run("GET", "k") is None
 
