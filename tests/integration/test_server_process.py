@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import signal
 import subprocess
+import time
 
 import pytest
 import redis
@@ -35,6 +40,57 @@ def test_redis_cli_inline_and_pipe(server: ServerProcess) -> None:
         ).stdout
         == b"999\n"
     )
+
+
+class _Terminal:
+    """redis-cli on a pseudo-terminal: its interactive mode, as a person types into it."""
+
+    def __init__(self, port: int) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: linenoise without cursor queries
+            os.environ["TERM"] = "dumb"
+            os.execvp("redis-cli", ["redis-cli", "-p", str(port)])
+        self.prompt = f"127.0.0.1:{port}>".encode()
+        self.read_until_prompt()
+
+    def read_until_prompt(self, timeout_s: float = 10.0) -> str:
+        out = b""
+        deadline = time.monotonic() + timeout_s
+        while not out.rstrip().endswith(self.prompt):
+            left = deadline - time.monotonic()
+            assert left > 0, f"no prompt after {out!r}"
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                out += os.read(self.fd, 65536)
+        return out.decode().replace("\r", "")
+
+    def type(self, line: str) -> str:
+        os.write(self.fd, line.encode() + b"\n")
+        shown = self.read_until_prompt()
+        # The terminal echoes the line first; what follows is redis-cli's rendering.
+        return shown.split("\n", 1)[1].rsplit("\n", 1)[0].strip()
+
+    def close(self) -> None:
+        os.kill(self.pid, signal.SIGTERM)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def test_redis_cli_interactive(server: ServerProcess) -> None:
+    term = _Terminal(server.port)
+    try:
+        assert term.type("SET greeting hello") == "OK"
+        assert term.type("GET greeting") == '"hello"'
+        assert term.type("HSET cli:h f v") == "(integer) 1"
+        assert term.type("HGETALL cli:h") == '1) "f"\n2) "v"'
+        assert term.type("LPUSH greeting x") == (
+            "(error) WRONGTYPE Operation against a key holding the wrong kind of value"
+        )
+        assert term.type("HELLO 3").startswith('1# "server" => "redis"')
+        assert term.type("HGETALL cli:h") == '1# "f" => "v"'
+        assert "summary:" in term.type("help SET")
+    finally:
+        term.close()
 
 
 def test_protocol_error_answers_then_closes(server: ServerProcess) -> None:
