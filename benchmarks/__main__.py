@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     sizes = [3] if args.quick else [3, 1024]
     pipelines = [16] if args.quick else [1, 16]
     keys = 50_000 if args.quick else 1_000_000
-    results: dict[str, Any] = {"resp": [], "memcache": [], "memory": {}}
+    results: dict[str, Any] = {"resp": [], "memcache": [], "memory": {}, "reps": reps}
     duo = start_duocache()
     redis = start_redis()
     memcached = start_memcached()
@@ -300,10 +300,16 @@ def _line(row: dict[str, Any]) -> str:
 
 def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}"
+    machine = (
+        f"{_cpu_model()}, {platform.machine()}, {os.cpu_count()} CPUs; Python "
+        f"{platform.python_version()}; {_version(['redis-server', '--version'])}; "
+        f"{_version(['memcached', '--version'])}"
+    )
     lines = [
-        f"Machine: {machine}. Servers pinned to CPU 0, load generator to CPU 1. "
-        f"{'Quick mode.' if quick else ''}",
+        f"{time.strftime('%Y-%m-%d')}. Machine: {machine}. Servers pinned to CPU 0, load "
+        f"generator to CPU 1. Medians of {results.get('reps', 1)} interleaved reps; ratio = "
+        f"Duocache / real server, the median of same-rep ratios."
+        f"{' Quick mode.' if quick else ''}",
         "",
         "| test | value | pipeline | Duocache ops/s | real ops/s | ratio "
         "| p50 ms (D/R) | p99 ms (D/R) | CPU µs/req (D/R) |",
@@ -379,6 +385,25 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
     return path
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _version(cmd: list[str]) -> str:
+    if shutil.which(cmd[0]) is None:
+        return f"{cmd[0]} not installed"
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.split()
+    # "Redis server v=7.0.15 sha=..." / "memcached 1.6.18"
+    version = next((w[2:] for w in out if w.startswith("v=")), out[1] if len(out) > 1 else "?")
+    return f"{cmd[0]} {version}"
+
+
 def _chart(results: dict[str, Any], path: Path) -> None:
     try:
         import matplotlib
@@ -420,7 +445,27 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args)
     path = write_report(results, args.out, args.quick)
     print(f"report: {path}")
+    if not args.quick and args.out == RESULTS_DIR and update_readme(path.read_text()):
+        print(f"README: {README} updated")
     return 0
+
+
+README = RESULTS_DIR.parent.parent / "README.md"
+README_START = "<!-- make bench: start -->"
+README_END = "<!-- make bench: end -->"
+
+
+def update_readme(report: str) -> bool:
+    """Put a full run's report between the README's markers (README shows the latest run)."""
+    if not README.exists():
+        return False
+    text = README.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    block = f"{README_START}\n{report.rstrip()}\n{README_END}"
+    README.write_text(text[:start] + block + text[end + len(README_END) :])
+    return True
 
 
 if __name__ == "__main__":
