@@ -17,16 +17,18 @@ import logging
 import socket
 import time
 from time import monotonic
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from protocol.errors import ProtocolError
-from protocol.resp import RawReply, RESPParser, encode_reply, error_bytes
+from protocol.resp import OK, RawReply, RESPParser, encode_reply, error_bytes
 from server.app import App
 from server.context import NO_REPLY, POSTPONED, REPLY_ON, REPLY_SKIP, CommandContext
 from server.dispatch import execute, open_fast_path
 from server.errors import ERR_PROTECTED_MODE
 
 logger = logging.getLogger(__name__)
+
+_OK_BYTES: Final = b"+OK\r\n"
 
 
 def _peer(transport: asyncio.BaseTransport, name: str) -> str:
@@ -185,6 +187,7 @@ class RESPConnection(asyncio.Protocol):
             # (parked, postponed) hands the ones after it back to the parser.
             batch = parser.read_commands() if first is None else [first]
             open_fast_path(ctx)
+            append = out.append
             while batch:
                 commands = iter(batch)
                 for argv in commands:
@@ -207,7 +210,10 @@ class RESPConnection(asyncio.Protocol):
                         if ctx.reply_mode is REPLY_SKIP:
                             ctx.reply_mode = REPLY_ON
                         continue
-                    out.append(encode_reply(reply, ctx.resp3))
+                    if reply is OK:
+                        append(_OK_BYTES)  # the commonest reply, without a call
+                    else:
+                        append(encode_reply(reply, ctx.resp3))
                     if ctx.close_after_reply:
                         break
                     if parser.require_auth and ctx.authenticated:

@@ -145,7 +145,12 @@ def open_fast_path(ctx: CommandContext) -> None:
 def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """Run one command for a client and return its reply value."""
     spec = LOOKUP.get(argv[0])
-    if ctx.fast_path and spec is not None and spec.plain and len(argv) in spec.argcs:
+    if (
+        ctx.fast_path
+        and spec is not None
+        and spec.plain
+        and spec.argc_min <= len(argv) <= spec.argc_max
+    ):
         app = ctx.app
         ctx.dirty = 0
         ctx.rewritten = None

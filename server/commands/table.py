@@ -131,8 +131,10 @@ class CommandSpec:
     # May take dispatch's fast path (see dispatch.execute): a data command, which cannot
     # change what the fast path depends on; computed from group and flags.
     plain: bool = False
-    # The argv lengths the arity allows, for one `in` test on the fast path.
-    argcs: range = range(0)
+    # The argv lengths the arity allows (a chained comparison on the fast path, cheaper
+    # than a range membership test).
+    argc_min: int = 0
+    argc_max: int = -1
     # Statistics for INFO commandstats.
     calls: int = 0
     usec: int = 0
@@ -154,7 +156,8 @@ class CommandSpec:
         self.may_replicate = bool(f & (Flag.WRITE | Flag.MAY_REPLICATE))
         self.plain = self.group in _PLAIN_GROUPS and not f & _NOT_PLAIN
         arity = self.arity
-        self.argcs = range(arity, arity + 1) if arity > 0 else range(-arity, 2**31)
+        self.argc_min = arity if arity > 0 else -arity
+        self.argc_max = arity if arity > 0 else 2**31
         self.single_key = (
             self.key_finder is None
             and self.write_keys is None
