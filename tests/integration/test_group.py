@@ -179,7 +179,9 @@ def test_a_failed_start_leaves_nothing_running(group_dir: Path) -> None:
         "--timeout", "1",
     )  # fmt: skip
     assert up.returncode == 1
-    assert re.match(r"duocache group up: (timed out waiting for|node-\d did not start)", up.stderr)
+    assert re.match(
+        r"duocache group up: (timed out waiting for|(node|sentinel)-\d did not start)", up.stderr
+    )
     state = Group.load(group_dir)
     assert state.stopped
     started = [m for m in state.members if m.pid]
