@@ -24,7 +24,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel as _Sentinel
 
 from tests.integration.replication.support import client, repl_info, stats, wait_synced
-from tests.sentinel_support import DuocacheGroup, EventLog, sentinel_conf, start_monitors
+from tests.sentinel_support import DuocacheGroup, EventLog
 from tests.support import ServerProcess, wait_until
 
 # redis-py's Sentinel API is untyped.
@@ -70,22 +70,6 @@ def group(tmp_path: Path) -> Iterator[DuocacheGroup]:
     wait_synced(client(g.primary.port), *(client(r.port) for r in g.replicas))
     yield g
     g.stop()
-
-
-@pytest.fixture
-def monitors(tmp_path: Path, group: DuocacheGroup) -> Iterator[list[ServerProcess]]:
-    procs = start_monitors(tmp_path / "monitors", sentinel_conf(group.primary.port), 3)
-    yield procs
-    for proc in procs:
-        assert proc.stop() == 0, proc.log()[-3000:]
-
-
-@pytest.fixture
-def log(monitors: list[ServerProcess]) -> Iterator[EventLog]:
-    events = EventLog(monitors)
-    yield events
-    events.close()
-    assert not events.errors
 
 
 def _master_state(monitor: ServerProcess) -> dict[str, str]:

@@ -60,22 +60,6 @@ def group(tmp_path: Path) -> Iterator[RedisGroup]:
     g.stop()
 
 
-@pytest.fixture
-def monitors(tmp_path: Path, group: RedisGroup) -> Iterator[list[ServerProcess]]:
-    procs = start_monitors(tmp_path / "monitors", sentinel_conf(group.primary.port), 3)
-    yield procs
-    for proc in procs:
-        assert proc.stop() == 0, proc.log()[-3000:]
-
-
-@pytest.fixture
-def log(monitors: list[ServerProcess]) -> Iterator[EventLog]:
-    events = EventLog(monitors)
-    yield events
-    events.close()
-    assert not events.errors
-
-
 def discovered(monitors: list[ServerProcess]) -> bool:
     for monitor in monitors:
         state = master_state(monitor)
