@@ -31,11 +31,13 @@ from benchmarks.servers import (
     cpu_seconds,
     rss_bytes,
     start_duocache,
+    start_floor,
     start_memcached,
     start_redis,
 )
 
 RESP_TESTS = ["set", "get", "incr", "lpush", "lpop", "sadd", "hset", "zadd", "mset"]
+FLOOR_TESTS = ("set", "get")  # what the Python floor (benchmarks/floor.py) answers
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -147,13 +149,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     duo = start_duocache()
     redis = start_redis()
     memcached = start_memcached()
+    floor = start_floor()
     try:
         for test in tests:
+            servers = (duo, redis, floor) if test in FLOOR_TESTS else (duo, redis)
             for size in sizes:
                 for pipeline in pipelines:
                     samples: dict[str, list[dict[str, float]]] = {"duocache": [], "redis": []}
+                    samples["floor"] = []
                     for _ in range(reps):
-                        for server in (duo, redis):
+                        for server in servers:
                             if server is not None:
                                 n = requests if pipeline > 1 else requests // 4
                                 if test == "mset":  # ten keys a request: a quarter of them
@@ -167,12 +172,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if memcached is not None and mc_port and _accepts(mc_port):
             for op in ["get", "set"]:
                 for pipeline in pipelines:
-                    samples = {"duocache": [], "memcached": []}
+                    samples = {"duocache": [], "memcached": [], "floor": []}
                     for _ in range(reps):
                         n = requests if pipeline > 1 else requests // 4
                         samples["duocache"].append(memcache_load(mc_port, duo.pid, op, pipeline, n))
                         samples["memcached"].append(
                             memcache_load(memcached.port, memcached.pid, op, pipeline, n)
+                        )
+                        floor_port = floor.extra_ports["memcache"]
+                        samples["floor"].append(
+                            memcache_load(floor_port, floor.pid, op, pipeline, n)
                         )
                     results["memcache"].append(_summarize(op, 3, pipeline, samples, "memcached"))
                     print(_line(results["memcache"][-1]), flush=True)
@@ -180,7 +189,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"appendonly everysec: {results['aof']}", flush=True)
         # Fresh processes: after the runs above, freed arenas would absorb part of the new
         # keys and RSS growth would understate what a key costs (by ~45 B here).
-        for start in (start_duocache, start_redis):
+        for start in (start_duocache, start_redis, start_floor):
             server = start()
             if server is None:
                 continue
@@ -191,7 +200,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["memory"]["keys"] = keys
         print(f"memory per key: {results['memory']}", flush=True)
     finally:
-        for server in (duo, redis, memcached):
+        for server in (duo, redis, memcached, floor):
             if server is not None:
                 server.stop()
     results["bgsave"] = bgsave.compare(keys)
@@ -287,7 +296,15 @@ def _summarize(
     if ours and theirs:
         row["ratio"] = _median_ratio([r["rps"] for r in ours], [r["rps"] for r in theirs])
         row["cpu_ratio"] = _median_ratio([r["cpu_us"] for r in ours], [r["cpu_us"] for r in theirs])
+    floor = samples.get("floor")
+    if floor and theirs:
+        row["floor_rps"] = statistics.median(r["rps"] for r in floor)
+        row["floor_ratio"] = _median_ratio([r["rps"] for r in floor], [r["rps"] for r in theirs])
     return row
+
+
+def _floor_cell(row: dict[str, Any]) -> str:
+    return f"{row['floor_ratio']:.2f}" if "floor_ratio" in row else ""
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -297,6 +314,7 @@ def _line(row: dict[str, Any]) -> str:
         f"duocache {row.get('duocache_rps', 0):>10.0f}/s  "
         f"{other} {row.get(f'{other}_rps', 0):>10.0f}/s  "
         f"ratio {row.get('ratio', float('nan')):.2f}"
+        + (f"  floor {row['floor_ratio']:.2f}" if "floor_ratio" in row else "")
     )
 
 
@@ -310,12 +328,15 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
     lines = [
         f"{time.strftime('%Y-%m-%d')}. Machine: {machine}. Servers pinned to CPU 0, load "
         f"generator to CPU 1. Medians of {results.get('reps', 1)} interleaved reps; ratio = "
-        f"Duocache / real server, the median of same-rep ratios."
+        f"Duocache / real server, the median of same-rep ratios. Floor: the same ratio for "
+        f"the Python floor (benchmarks/floor.py), a uvloop + hiredis server with a bare "
+        f"dict and no Redis or memcached semantics, run beside them: the best a Python "
+        f"server reaches on this machine."
         f"{' Quick mode.' if quick else ''}",
         "",
-        "| test | value | pipeline | Duocache ops/s | real ops/s | ratio "
+        "| test | value | pipeline | Duocache ops/s | real ops/s | ratio | floor "
         "| p50 ms (D/R) | p99 ms (D/R) | CPU µs/req (D/R) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["resp"] + results["memcache"]:
         o = row["other"]
@@ -323,6 +344,7 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
             f"| {row['test']} ({o}) | {row['size']} B | {row['pipeline']} | "
             f"{row.get('duocache_rps', 0):,.0f} | {row.get(f'{o}_rps', 0):,.0f} | "
             f"{row.get('ratio', float('nan')):.2f} | "
+            f"{_floor_cell(row)} | "
             f"{row.get('duocache_p50_ms', 0):.2f} / {row.get(f'{o}_p50_ms', 0):.2f} | "
             f"{row.get('duocache_p99_ms', 0):.2f} / {row.get(f'{o}_p99_ms', 0):.2f} | "
             f"{row.get('duocache_cpu_us', 0):.1f} / {row.get(f'{o}_cpu_us', 0):.1f} |"
@@ -378,7 +400,8 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
         lines += [
             "",
             f"Memory per key ({mem['keys']:,} keys, 32-byte values, fresh process RSS growth): "
-            f"Duocache {mem.get('duocache', 0):.0f} B, redis-server {mem.get('redis', 0):.0f} B.",
+            f"Duocache {mem.get('duocache', 0):.0f} B, redis-server {mem.get('redis', 0):.0f} B, "
+            f"the Python floor (bytes keys and values in one dict) {mem.get('floor', 0):.0f} B.",
         ]
     path = out / "latest.md"
     path.write_text("\n".join(lines) + "\n")

@@ -115,6 +115,27 @@ def start_duocache(*args: str) -> Server:
     return Server("duocache", "resp", proc, port, workdir, {"memcache": mc_port})
 
 
+def start_floor() -> Server:
+    """The Python floor (benchmarks/floor.py): RESP on its port, memcached on "memcache"."""
+    port, mc_port = free_port(), free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.floor",
+        "--port",
+        str(port),
+        "--memcache-port",
+        str(mc_port),
+    ]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    pin(proc.pid, SERVER_CPU)
+    _wait_port(port, proc)
+    _wait_port(mc_port, proc)
+    return Server("floor", "resp", proc, port, workdir, {"memcache": mc_port})
+
+
 def start_redis(*args: str) -> Server | None:
     binary = shutil.which("redis-server")
     if binary is None:

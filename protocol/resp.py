@@ -722,9 +722,26 @@ def _encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
 
 def encode_command(argv: Sequence[bytes]) -> bytes:
     """Encode argv as a RESP multibulk request (the AOF and replication stream format)."""
-    parts = [b"*%d\r\n" % len(argv)]
-    parts.extend(b"$%d\r\n%b\r\n" % (len(arg), arg) for arg in argv)
+    # Every write propagated to the AOF or a replica is encoded here: the commonest sizes
+    # take one formatting operation, about half the cost of the general loop.
+    n = len(argv)
+    if n == 3:
+        a, b, c = argv
+        return _FORMAT_3 % (len(a), a, len(b), b, len(c), c)
+    if n == 2:
+        a, b = argv
+        return _FORMAT_2 % (len(a), a, len(b), b)
+    if n == 4:
+        a, b, c, d = argv
+        return _FORMAT_4 % (len(a), a, len(b), b, len(c), c, len(d), d)
+    parts = [b"*%d\r\n" % n]
+    parts.extend([b"$%d\r\n%b\r\n" % (len(arg), arg) for arg in argv])
     return b"".join(parts)
+
+
+_FORMAT_2: Final = b"*2\r\n" + b"$%d\r\n%b\r\n" * 2
+_FORMAT_3: Final = b"*3\r\n" + b"$%d\r\n%b\r\n" * 3
+_FORMAT_4: Final = b"*4\r\n" + b"$%d\r\n%b\r\n" * 4
 
 
 def encode_commands(commands: Iterable[Sequence[bytes]]) -> bytes:

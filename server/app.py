@@ -220,12 +220,19 @@ class App:
 
     def propagate(self, db_index: int, argv: list[bytes]) -> None:
         """Send one effect to the AOF and the replicas (at the end of the running command)."""
-        if not self.feed:
+        feed = self.feed
+        if not feed:
             return
         if self.call_depth:
             self.pending_effects.append((db_index, argv))
             return
-        self._propagate_now(db_index, argv)
+        # _propagate_now, inline: every propagated write passes here.
+        if db_index != self._stream_db:
+            self._stream_db = db_index
+            self._emit(encode_command([b"SELECT", str(db_index).encode()]))
+        data = encode_command(argv)
+        for subscriber in feed:
+            subscriber(data)
 
     def flush_effects(self, wrap: bool = True) -> None:
         """Send the effects collected so far; `wrap` allows MULTI ... EXEC around several."""

@@ -288,27 +288,43 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = 
 
 
 def _call_fed(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
-    """The fast path's body while the write stream has listeners (effects are collected)."""
+    """The fast path's body while the write stream has listeners (the AOF, replicas).
+
+    Effects the handler causes (lazy-expiry DELs) are collected while it runs. When there
+    are none and the command propagates as itself, it goes to the stream at once, without
+    the collecting list: the commonest write under `appendonly yes`.
+    """
     app = ctx.app
     app.call_depth += 1
     try:
-        try:
-            reply = spec.handler(ctx, argv)
-        except Exception as e:
-            reply = _failed(app, spec, e)
-        now = perf_counter_ns()
-        elapsed_ns = now - ctx.mark_ns
-        ctx.mark_ns = now
-        spec.calls += 1
-        spec.usec += elapsed_ns // 1000
-        app.commands_processed += 1
-        if elapsed_ns >= app.slow_check_ns:
-            app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
-        if ctx.dirty:
-            _written(ctx, spec, argv)
+        reply = spec.handler(ctx, argv)
+    except Exception as e:
+        reply = _failed(app, spec, e)
     finally:
         app.call_depth -= 1
-    if app.pending_effects and not app.call_depth:
+    now = perf_counter_ns()
+    elapsed_ns = now - ctx.mark_ns
+    ctx.mark_ns = now
+    spec.calls += 1
+    spec.usec += elapsed_ns // 1000
+    app.commands_processed += 1
+    if elapsed_ns >= app.slow_check_ns:
+        app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
+    if ctx.dirty:
+        db = ctx.db
+        if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
+            _signal_written(db, spec, argv)
+        app.dirty += ctx.dirty
+        rewritten = ctx.rewritten
+        if rewritten is None and not app.pending_effects:
+            app.propagate(db.index, argv)  # call_depth is 0: straight to the stream
+        else:
+            pending = app.pending_effects
+            index = db.index
+            for effect in [argv] if rewritten is None else rewritten:
+                pending.append((index, effect))
+            app.flush_effects(wrap=spec.name not in _NO_WRAP)
+    elif app.pending_effects:
         app.flush_effects(wrap=spec.name not in _NO_WRAP)
     # WAIT waits for the replicas to reach this client's last write.
     ctx.woff = app.master_repl_offset

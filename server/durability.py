@@ -16,9 +16,11 @@ buffer. Replies then pass `App.reply_gate` (set while the AOF is on) before they
   tag it covers is written, in order. The loop keeps serving other clients meanwhile; their
   replies queue behind the next sync. A failed write or fsync ends the process, as Redis
   does, because acknowledged writes could otherwise be lost.
-* `everysec`: the gate write(2)s the buffer before the reply (so a process crash loses
-  nothing acknowledged); the worker thread fsyncs once a second.
-* `no`: write(2) before the reply; the OS flushes when it likes.
+* `everysec`: the buffer is write(2)n before the reply (so a process crash loses nothing
+  acknowledged); the worker thread fsyncs once a second. The gate holds the replies of
+  every client served in a loop iteration and one write at the next iteration releases
+  them all, as Redis's beforeSleep writes the AOF once before it sends any reply.
+* `no`: the same, and the OS flushes when it likes.
 
 Strategy (background work). BGSAVE, BGREWRITEAOF, SYNC snapshots and scheduled backups run
 in a forked child (one at a time, as Redis allows one child): `gc.freeze()` right before
@@ -208,9 +210,11 @@ class Durability:
         self.aof_rewrite_base_size = 0
         self.aof_delayed_fsync = 0
         self._aof_ts_s = 0
+        self._timestamps = False  # aof-timestamp-enabled, kept here for the write path
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._sync_future: concurrent.futures.Future[int] | None = None
         self._sync_scheduled = False
+        self._write_scheduled = False  # `everysec`/`no`: a write + release is queued
         self._last_fsync_s = 0.0
         # Replies held for `always`: (AOF offset they wait for, transport, payload, close).
         self.held: deque[tuple[int, asyncio.Transport, bytes, bool]] = deque()
@@ -855,6 +859,7 @@ class Durability:
 
     def _subscribe(self) -> None:
         app = self.app
+        self._timestamps = bool(self.config["aof-timestamp-enabled"])
         if self._feed not in app.feed:
             app.feed.append(self._feed)
         app.reply_gate = self._gate
@@ -870,7 +875,7 @@ class Durability:
         writer = self.writer
         if writer is None:
             return
-        if self.config["aof-timestamp-enabled"]:
+        if self._timestamps:
             now_s = int(time.time())
             if now_s > self._aof_ts_s:
                 self._aof_ts_s = now_s
@@ -921,9 +926,25 @@ class Durability:
             self.held.append((writer.appended_offset, transport, payload, close))
             self._kick()
             return True
-        if writer.buf:
-            self._write_now()
-        return False
+        if not self.held and not writer.buf:
+            return False  # nothing of this client's waits to be written
+        # `everysec` and `no`: the reply leaves after the write(2) of what it waits for. That
+        # write is done once for every client served in this loop iteration, at the next
+        # iteration (as Redis writes the AOF once, in beforeSleep, before any reply).
+        self.held.append((0, transport, payload, close))
+        if not self._write_scheduled:
+            self._write_scheduled = True
+            try:
+                asyncio.get_running_loop().call_soon(self._write_and_release)
+            except RuntimeError:
+                self._write_and_release()
+        return True
+
+    def _write_and_release(self) -> None:
+        """The loop iteration's write(2) of the AOF buffer, then the replies that waited."""
+        self._write_scheduled = False
+        self._write_now()
+        self._release_held()
 
     def _kick(self) -> None:
         """Ask for a write + fsync at the next loop iteration (unless one is running)."""
@@ -1280,7 +1301,9 @@ class Durability:
         self._release_held()
 
     def _config_changed(self, name: str, value: Any) -> None:
-        if name == "appendonly":
+        if name == "aof-timestamp-enabled":
+            self._timestamps = bool(value)
+        elif name == "appendonly":
             if value and self.aof_state == AOF_OFF and self._started:
                 self.start_aof()
             elif not value and self.aof_state != AOF_OFF:

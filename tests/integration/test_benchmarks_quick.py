@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import redis
+from pymemcache.client.base import Client as MemcacheClient
 
+from benchmarks.servers import start_floor
 from tests.support import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -25,7 +29,36 @@ def test_quick_benchmark_writes_a_report(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     report = (tmp_path / "latest.md").read_text()
     assert "| set (redis) | 3 B | 16 |" in report
+    # The Python floor ran beside them: its ratio fills the floor column of SET and GET.
+    assert re.search(
+        r"\| set \(redis\) \| 3 B \| 16 \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \|", report
+    )
+    assert re.search(
+        r"\| get \(memcached\) \| 3 B \| 16 \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \|", report
+    )
+    assert "the Python floor (bytes keys and values in one dict)" in report
     assert "Memory per key" in report
     assert "`appendonly yes`, `appendfsync everysec`" in report
     assert "BGSAVE of 50,000 keys, Duocache" in report
     assert "Loading that snapshot" in report
+
+
+def test_the_floor_stores_and_answers_over_both_protocols() -> None:
+    """The floor does the work it is timed on: values stored by one protocol are read back."""
+    floor = start_floor()
+    try:
+        r = redis.Redis(port=floor.port, protocol=2)
+        assert r.set("k", "v1")
+        assert r.get("k") == b"v1"
+        assert r.get("missing") is None
+        mc = MemcacheClient(("127.0.0.1", floor.extra_ports["memcache"]))
+        assert mc.get("k") == b"v1"
+        assert mc.set("m", b"x" * 5000)  # a data block longer than one read
+        assert mc.get("m") == b"x" * 5000
+        assert r.get("m") == b"x" * 5000
+        assert r.flushall()
+        assert mc.get("m") is None
+        mc.close()
+        r.close()
+    finally:
+        floor.stop()

@@ -374,19 +374,39 @@ async def test_always_holds_replies_until_the_fsync(in_tmp: Path) -> None:
     durability.on_shutdown()
 
 
-async def test_everysec_writes_before_the_reply(in_tmp: Path) -> None:
+async def test_everysec_writes_once_per_loop_iteration_before_the_replies(in_tmp: Path) -> None:
     run, durability = _aof_runner("everysec")
     run.app.config.set("appendonly", ["yes"])
     await _until(lambda: durability.aof_state == "on")
-    run("SET", "k", "v")
     writer = durability.writer
     assert writer is not None
-    assert writer.buf
+    writes: list[int] = []
+    write_all = writer.write_all
+
+    def counted(data: bytes) -> None:
+        writes.append(len(data))
+        write_all(data)
+
+    writer.write_all = counted  # type: ignore[method-assign]
     gate = run.app.reply_gate
     assert gate is not None
-    assert not gate(FakeTransport(), b"+OK\r\n", False)
-    assert not writer.buf
+    first, second, third = FakeTransport(), FakeTransport(), FakeTransport()
+    run("SET", "k", "v")
+    assert gate(first, b"+OK\r\n", False)  # held: its write(2) has not happened
+    run("SET", "k2", "v")
+    assert gate(second, b"+OK\r\n", False)
+    assert gate(third, b"$1\r\nv\r\n", True)  # a read behind them keeps its place
+    assert first.written == second.written == third.written == []
+    assert writer.written_offset == 0
+    await _until(lambda: third.closed)
+    # One write(2) for both clients' commands, then every reply, in order.
+    assert writes == [writer.appended_offset]
     assert writer.written_offset == writer.appended_offset
+    assert first.written == [b"+OK\r\n"]
+    assert second.written == [b"+OK\r\n"]
+    assert third.written == [b"$1\r\nv\r\n"]
+    # Nothing waits to be written: a reply passes straight through.
+    assert not gate(FakeTransport(), b"+PONG\r\n", False)
     durability.on_shutdown()
 
 
