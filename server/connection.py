@@ -23,7 +23,7 @@ from protocol.errors import ProtocolError
 from protocol.resp import OK, RawReply, RESPParser, encode_reply, error_bytes
 from server.app import App
 from server.context import NO_REPLY, POSTPONED, REPLY_ON, REPLY_SKIP, CommandContext
-from server.dispatch import execute, open_fast_path
+from server.dispatch import execute, open_fast_path, run_fast
 from server.errors import ERR_PROTECTED_MODE
 
 logger = logging.getLogger(__name__)
@@ -189,21 +189,32 @@ class RESPConnection(asyncio.Protocol):
             open_fast_path(ctx)
             append = out.append
             while batch:
-                commands = iter(batch)
-                for argv in commands:
+                stop = False  # a command ended the batch: parked, postponed, closing
+                i = 0
+                n = len(batch)
+                while i < n:
+                    if ctx.fast_path:
+                        # Every command from here that the fast path takes, in one call.
+                        i = run_fast(ctx, batch, i, out)
+                        if i == n:
+                            break
+                    argv = batch[i]
+                    i += 1
                     reply = execute(ctx, argv)
                     if reply is NO_REPLY:
                         if _parked(ctx):
                             # A blocking command parked it: the rest waits in the parser.
-                            parser.unread(list(commands))
+                            parser.unread(batch[i:])
+                            stop = True
                             break
                         continue
                     if reply is POSTPONED:
                         # CLIENT PAUSE: stop reading and park until App.unpause calls _resume.
                         self._held_argv = argv
-                        parser.unread(list(commands))
+                        parser.unread(batch[i:])
                         transport.pause_reading()
                         app.hold(ctx, self._resume)
+                        stop = True
                         break
                     if ctx.reply_mode is not REPLY_ON:
                         # CLIENT REPLY OFF drops every reply; SKIP drops the next one only.
@@ -215,13 +226,13 @@ class RESPConnection(asyncio.Protocol):
                     else:
                         append(encode_reply(reply, ctx.resp3))
                     if ctx.close_after_reply:
+                        stop = True
                         break
                     if parser.require_auth and ctx.authenticated:
                         parser.require_auth = False
-                else:
-                    batch = parser.read_commands()
-                    continue
-                break
+                if stop:
+                    break
+                batch = parser.read_commands()
         except ProtocolError as e:
             if e.reply:
                 out.append(error_bytes("ERR " + e.text))

@@ -22,7 +22,7 @@ import logging
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Final
 
-from protocol.resp import QUEUED, RespError
+from protocol.resp import OK, QUEUED, RespError, encode_reply
 from server.blocking import Block
 from server.commands.table import COMMANDS, LOOKUP, CommandSpec, Reply, lookup
 from server.context import POSTPONED, REPLY_ON, CommandContext
@@ -70,6 +70,8 @@ _SUBSCRIBED_ALLOWED: Final = frozenset(
 # Commands that may lazily expire arbitrary keys: their DELs are not wrapped in MULTI/EXEC
 # (Redis's CMD_TOUCHES_ARBITRARY_KEYS).
 _NO_WRAP: Final = frozenset({"scan", "randomkey"})
+
+_OK_BYTES: Final = b"+OK\r\n"
 
 # Set by tests: an unexpected exception in a handler fails the suite.
 internal_errors: list[BaseException] = []
@@ -151,37 +153,42 @@ def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
         and spec.plain
         and spec.argc_min <= len(argv) <= spec.argc_max
     ):
-        app = ctx.app
-        ctx.dirty = 0
-        ctx.rewritten = None
-        ctx.current_spec = spec
-        if app.feed:
-            return _call_fed(ctx, spec, argv)
-        try:
-            reply = spec.handler(ctx, argv)
-        except Exception as e:
-            reply = _failed(app, spec, e)
-        now = perf_counter_ns()
-        elapsed_ns = now - ctx.mark_ns
-        ctx.mark_ns = now
-        spec.calls += 1
-        spec.usec += elapsed_ns // 1000
-        app.commands_processed += 1
-        if elapsed_ns >= app.slow_check_ns:
-            app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
-        if ctx.dirty:
-            db = ctx.db
-            if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
-                _signal_written(db, spec, argv)
-            app.dirty += ctx.dirty
-        if app.blocking.ready:
-            app.blocking.handle_ready_keys()
-        return reply
+        return _call_fast(ctx, spec, argv)
     try:
         return _execute_checked(ctx, spec, argv)
     finally:
         if ctx.fast_path is not None:
             open_fast_path(ctx)  # the command may have changed the state the path needs
+
+
+def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: list[bytes]) -> int:
+    """Run `batch[start:]` on the fast path while its commands can take it; return the index
+    of the first one that cannot (`len(batch)` when all ran). Each reply is encoded and
+    appended to `out`.
+
+    The caller checks `ctx.fast_path` first. This is `execute`'s fast branch run over a
+    batch: the per-batch state is read once, and a plain command's reply needs none of the
+    checks the connection makes after a general command (a plain command cannot park or
+    postpone the client, nor change its reply mode, protocol or authentication).
+    """
+    resp3 = ctx.resp3
+    append = out.append
+    lookup_spec = LOOKUP.get
+    call_fast = _call_fast
+    ok = OK
+    ok_bytes = _OK_BYTES
+    i = start
+    for argv in batch[start:] if start else batch:
+        spec = lookup_spec(argv[0])
+        if spec is None or not spec.plain or not spec.argc_min <= len(argv) <= spec.argc_max:
+            return i
+        i += 1
+        reply = call_fast(ctx, spec, argv)
+        if reply is ok:
+            append(ok_bytes)
+        else:
+            append(encode_reply(reply, resp3))
+    return i
 
 
 def _execute_checked(ctx: CommandContext, spec: CommandSpec | None, argv: list[bytes]) -> Reply:
@@ -287,21 +294,28 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = 
     return reply
 
 
-def _call_fed(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
-    """The fast path's body while the write stream has listeners (the AOF, replicas).
+def _call_fast(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
+    """The fast path's body: `call` without the branches the open path rules out.
 
-    Effects the handler causes (lazy-expiry DELs) are collected while it runs. When there
-    are none and the command propagates as itself, it goes to the stream at once, without
-    the collecting list: the commonest write under `appendonly yes`.
+    While the write stream has listeners (the AOF, replicas), effects the handler causes
+    (lazy-expiry DELs) are collected as it runs. When there are none and the command
+    propagates as itself, it goes to the stream at once, without the collecting list: the
+    commonest write under `appendonly yes`.
     """
     app = ctx.app
-    app.call_depth += 1
+    ctx.dirty = 0
+    ctx.rewritten = None
+    ctx.current_spec = spec
+    fed = bool(app.feed)
+    if fed:
+        app.call_depth += 1
     try:
         reply = spec.handler(ctx, argv)
     except Exception as e:
         reply = _failed(app, spec, e)
     finally:
-        app.call_depth -= 1
+        if fed:
+            app.call_depth -= 1
     now = perf_counter_ns()
     elapsed_ns = now - ctx.mark_ns
     ctx.mark_ns = now
@@ -315,19 +329,21 @@ def _call_fed(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Repl
         if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
             _signal_written(db, spec, argv)
         app.dirty += ctx.dirty
-        rewritten = ctx.rewritten
-        if rewritten is None and not app.pending_effects:
-            app.propagate(db.index, argv)  # call_depth is 0: straight to the stream
-        else:
-            pending = app.pending_effects
-            index = db.index
-            for effect in [argv] if rewritten is None else rewritten:
-                pending.append((index, effect))
-            app.flush_effects(wrap=spec.name not in _NO_WRAP)
-    elif app.pending_effects:
+        if fed:
+            rewritten = ctx.rewritten
+            if rewritten is None and not app.pending_effects:
+                app.propagate(db.index, argv)  # call_depth is 0: straight to the stream
+            else:
+                pending = app.pending_effects
+                index = db.index
+                for effect in [argv] if rewritten is None else rewritten:
+                    pending.append((index, effect))
+                app.flush_effects(wrap=spec.name not in _NO_WRAP)
+    elif fed and app.pending_effects:
         app.flush_effects(wrap=spec.name not in _NO_WRAP)
-    # WAIT waits for the replicas to reach this client's last write.
-    ctx.woff = app.master_repl_offset
+    if fed:
+        # WAIT waits for the replicas to reach this client's last write.
+        ctx.woff = app.master_repl_offset
     if app.blocking.ready:
         app.blocking.handle_ready_keys()
     return reply

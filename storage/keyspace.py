@@ -256,7 +256,7 @@ class Database:
 
     def set_keep_ttl(self, key: bytes, value: Any) -> None:
         """Store `value` at `key` and keep its deadline (SET KEEPTTL, APPEND on a new object)."""
-        i = _shard_of(key)
+        i = _shard_of(key) if _LBRACE in key else (crc_hqx(key, 0) & 16383) >> _SHARD_SHIFT
         data = self.data[i]
         exp = self.expires[i]
         if exp:
@@ -265,6 +265,9 @@ class Database:
                 self._expire_now(i, key)
         old = data.get(key)
         data[key] = value
+        if type(old) is bytes and type(value) is bytes:
+            self.used += len(value) - len(old)  # a string over a string (INCR), inline
+            return
         self._account(key, old, value)
         if old is None:
             self._created(key)

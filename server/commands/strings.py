@@ -533,6 +533,8 @@ def _incr(ctx: CommandContext, key: bytes, delta: int) -> int:
     value = db.get(key)
     if value is None:
         current = 0
+    elif type(value) is bytes and value.isdigit() and len(value) < 19 and value[0] != 48:
+        current = int(value)  # the common counter: string2ll's answer without its checks
     elif is_string(value):
         parsed = parse_int(value)
         if parsed is None:

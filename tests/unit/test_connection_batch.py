@@ -206,3 +206,30 @@ def test_lower_case_data_commands_take_the_fast_path(monkeypatch: pytest.MonkeyP
     )
     assert out == b"+OK\r\n" + b"$1\r\nv\r\n" * 3
     assert full_path == [b"gEt"]  # mixed case is looked up again in upper case
+
+
+def test_errors_inside_a_fast_batch_keep_their_places() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    out = pipeline(
+        conn,
+        transport,
+        [b"SET", b"a", b"1"],
+        [b"GET"],  # arity: the full path answers, the batch goes on
+        [b"LPUSH", b"a", b"x"],  # WRONGTYPE from a fast-path handler
+        [b"NOSUCH"],
+        [b"INCR", b"a"],
+        [b"SET", b"n", b"007"],
+        [b"INCR", b"n"],  # leading zeros: not an integer for Redis
+        [b"GET", b"a"],
+    )
+    assert out == (
+        b"+OK\r\n"
+        b"-ERR wrong number of arguments for 'get' command\r\n"
+        b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
+        b":2\r\n"
+        b"+OK\r\n"
+        b"-ERR value is not an integer or out of range\r\n"
+        b"$1\r\n2\r\n"
+    )
