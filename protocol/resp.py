@@ -164,6 +164,53 @@ _COUNT_MAX_BYTES: Final = 8192
 _DIGITS: Final = bytes(len(str(i)) for i in range(1 << 16))  # decimal digits of small numbers
 
 
+def _one_request(data: bytes) -> list[bytes] | None:
+    """`data` as exactly one request of two to four short arguments in canonical framing,
+    or None.
+
+    Canonical: "*N", then N times "$len" and an argument of that length, each line ended by
+    CRLF, nothing after. Split at every CRLF, such a request gives exactly 2N+2 pieces; an
+    argument holding a CRLF gives more, so when the count and every length agree the pieces
+    are the request's own lines and the arguments are read exactly as Redis reads them.
+    Anything else (several requests, other sizes, non-canonical numbers, an argument with a
+    CRLF) is left to the general readers, which answer it as Redis does.
+    """
+    if len(data) >= 1024:
+        return None
+    parts = data.split(b"\r\n")
+    n = len(parts)
+    if parts[-1]:
+        return None
+    heads = _BULK_LINES  # every argument is shorter than the data: its line is in the table
+    if n == 8:  # SET k v, LPUSH k v, ...
+        a, b, c = parts[2], parts[4], parts[6]
+        if (
+            parts[0] == b"*3"
+            and parts[1] == heads[len(a)]
+            and parts[3] == heads[len(b)]
+            and parts[5] == heads[len(c)]
+        ):
+            return [a, b, c]
+    elif n == 6:  # GET k, INCR k, ...
+        a, b = parts[2], parts[4]
+        if parts[0] == b"*2" and parts[1] == heads[len(a)] and parts[3] == heads[len(b)]:
+            return [a, b]
+    elif n == 10:  # HSET k f v, ZADD k s m, ...
+        a, b, c, d = parts[2], parts[4], parts[6], parts[8]
+        if (
+            parts[0] == b"*4"
+            and parts[1] == heads[len(a)]
+            and parts[3] == heads[len(b)]
+            and parts[5] == heads[len(c)]
+            and parts[7] == heads[len(d)]
+        ):
+            return [a, b, c, d]
+    return None
+
+
+_BULK_LINES: Final = [b"$%d" % n for n in range(1024)]
+
+
 def _framed_bytes(commands: list[list[bytes]], empty: int) -> int:
     """The wire length of `commands` (plus `empty` "*0" frames) in canonical RESP framing.
 
@@ -276,24 +323,34 @@ class RESPParser:
             and self._argv is None
             and data[0] == 42
             and not self.require_auth
-            and _no_reply_type_lines(data)
-            and _BIG_COUNT.search(data) is None
         ):
-            if self._buf:
-                self._buf.clear()
-                self._pos = 0
-            self._fast = True
-            self._chunk = data
-            self._chunk_done = 0
-            self._chunk_crlf = 0
-            self._reader.feed(data)
-            return
+            if data.count(42) == 1 and not self._pending:
+                # Likely one request alone (the only '*' is its own): a short one in
+                # canonical framing is read without hiredis, at half the cost.
+                argv = _one_request(data)
+                if argv is not None:
+                    self._pending.append(argv)
+                    return
+            if _no_reply_type_lines(data) and _BIG_COUNT.search(data) is None:
+                self._enter_fast_path(data)
+                return
         if self._fast:
             # Only reachable if the caller feeds before draining; keep it exact.
             self._leave_fast_path()
         self._buf += data
         if len(self._buf) - self._pos > self.max_buffer_bytes:
             raise ProtocolError("client-query-buffer-limit reached", reply=False)
+
+    def _enter_fast_path(self, data: bytes) -> None:
+        """Hand a chunk that starts on a request boundary to hiredis."""
+        if self._buf:
+            self._buf.clear()
+            self._pos = 0
+        self._fast = True
+        self._chunk = data
+        self._chunk_done = 0
+        self._chunk_crlf = 0
+        self._reader.feed(data)
 
     def unread(self, commands: list[list[bytes]]) -> None:
         """Hand back commands taken but not run; the next reads return them first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from protocol.errors import ProtocolError
 from protocol.resp import RESPParser, encode_command, split_inline
@@ -268,3 +268,54 @@ def test_a_huge_declared_count_costs_nothing_until_its_elements_arrive(wire: byt
     assert parser.buffered_bytes() < len(wire)
     del parser
     assert time.perf_counter() - started < 0.5
+
+
+def _outcome(data: bytes, chunk: int | None) -> tuple[list[list[bytes]], str | None]:
+    """What read_commands delivers for `data` fed whole or in `chunk`-byte pieces."""
+    parser = RESPParser()
+    got: list[list[bytes]] = []
+    pieces = [data] if chunk is None else [data[i : i + chunk] for i in range(0, len(data), chunk)]
+    try:
+        for piece in pieces:
+            parser.feed(piece)
+            while commands := parser.read_commands():
+                got.extend(commands)
+    except ProtocolError as e:
+        return got, e.text
+    return got, None
+
+
+_TRICKY_ARG = st.one_of(
+    st.binary(max_size=12),
+    st.sampled_from([b"\r\n", b"a\r\nb", b"$3\r\nabc", b"*2", b"\r\n$1\r\n", b"x" * 1100]),
+)
+
+
+@given(
+    st.lists(_TRICKY_ARG, min_size=1, max_size=5, unique=True),
+    st.sampled_from(["canonical", "zero-padded length", "wrong length", "wrong count", "tail"]),
+)
+@settings(max_examples=400, deadline=None)
+@example([b"SET", b"k", b"v"], "canonical")
+@example([b"GET", b"k"], "canonical")
+@example([b"HSET", b"h", b"f", b"v"], "canonical")
+@example([b"GET", b"a\r\nb"], "canonical")
+@example([b"SET", b"k", b"v"], "zero-padded length")
+def test_a_lone_short_request_reads_as_the_exact_parser_reads_it(
+    argv: list[bytes], damage: str
+) -> None:
+    """A request arriving alone takes a reader of its own (RESPParser.feed); whatever it
+    holds, it must deliver what byte-by-byte feeding (the exact parser) delivers."""
+    wire = encode_command(argv)
+    if damage == "zero-padded length":
+        wire = wire.replace(b"\r\n$", b"\r\n$0", 1)
+    elif damage == "wrong length":
+        wire = wire.replace(b"\r\n$%d\r\n" % len(argv[0]), b"\r\n$%d\r\n" % (len(argv[0]) + 1), 1)
+    elif damage == "wrong count":
+        wire = b"*%d" % (len(argv) + 1) + wire[wire.index(b"\r\n") :]
+    elif damage == "tail":
+        wire += b"x"
+    whole = _outcome(wire, None)
+    assert whole == _outcome(wire, 1)
+    if damage == "canonical":
+        assert whole == ([argv], None)
