@@ -427,6 +427,8 @@ class MemcacheParser:
                 pos = self._pos
                 end = buf.find(b"\n", pos)
                 if end < 0 or end - pos >= READ_BUFFER_BYTES:
+                    if pos >= len(buf) and not self._more:
+                        return None  # everything fed was read: the usual end of a batch
                     return self._next_line()
                 self._pos = end + 1
                 if end - pos > 1 and buf[end - 1] == 13:

@@ -156,6 +156,8 @@ class MemcacheConnection(asyncio.Protocol):
         ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
         close = False
         ran = False
+        # Only a successful authentication below ends the parser's authentication phase.
+        auth_pending = parser.require_auth
         while True:
             request = parser.next_request()
             if request is None:
@@ -166,8 +168,9 @@ class MemcacheConnection(asyncio.Protocol):
                     logger.debug("%s - closing: %s", ctx.addr, request.reason)
                 close = True
                 break
-            if ctx.authenticated and parser.require_auth:
+            if auth_pending and ctx.authenticated:
                 parser.authenticated()
+                auth_pending = False
             if len(out) >= FLUSH_ENTRIES:
                 self._send(out)
                 out = ctx.out = []
