@@ -175,7 +175,7 @@ def _one_request(data: bytes) -> list[bytes] | None:
     Anything else (several requests, other sizes, non-canonical numbers, an argument with a
     CRLF) is left to the general readers, which answer it as Redis does.
     """
-    if len(data) >= 1024:
+    if len(data) >= _ONE_REQUEST_MAX_BYTES:
         return None
     parts = data.split(b"\r\n")
     n = len(parts)
@@ -208,7 +208,8 @@ def _one_request(data: bytes) -> list[bytes] | None:
     return None
 
 
-_BULK_LINES: Final = [b"$%d" % n for n in range(1024)]
+_ONE_REQUEST_MAX_BYTES: Final = 4096  # requests with values up to a few KiB
+_BULK_LINES: Final = [b"$%d" % n for n in range(_ONE_REQUEST_MAX_BYTES)]
 
 
 def _framed_bytes(commands: list[list[bytes]], empty: int) -> int:

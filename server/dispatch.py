@@ -297,25 +297,19 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = 
 def _call_fast(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
     """The fast path's body: `call` without the branches the open path rules out.
 
-    While the write stream has listeners (the AOF, replicas), effects the handler causes
-    (lazy-expiry DELs) are collected as it runs. When there are none and the command
-    propagates as itself, it goes to the stream at once, without the collecting list: the
-    commonest write under `appendonly yes`.
+    Its statistics and write signalling are written out here and again in `_call_fed`
+    rather than shared: a call or a branch more costs every command of the hot path.
     """
     app = ctx.app
     ctx.dirty = 0
     ctx.rewritten = None
     ctx.current_spec = spec
-    fed = bool(app.feed)
-    if fed:
-        app.call_depth += 1
+    if app.feed:
+        return _call_fed(ctx, spec, argv)
     try:
         reply = spec.handler(ctx, argv)
     except Exception as e:
         reply = _failed(app, spec, e)
-    finally:
-        if fed:
-            app.call_depth -= 1
     now = perf_counter_ns()
     elapsed_ns = now - ctx.mark_ns
     ctx.mark_ns = now
@@ -329,21 +323,52 @@ def _call_fast(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Rep
         if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
             _signal_written(db, spec, argv)
         app.dirty += ctx.dirty
-        if fed:
-            rewritten = ctx.rewritten
-            if rewritten is None and not app.pending_effects:
-                app.propagate(db.index, argv)  # call_depth is 0: straight to the stream
-            else:
-                pending = app.pending_effects
-                index = db.index
-                for effect in [argv] if rewritten is None else rewritten:
-                    pending.append((index, effect))
-                app.flush_effects(wrap=spec.name not in _NO_WRAP)
-    elif fed and app.pending_effects:
+    if app.blocking.ready:
+        app.blocking.handle_ready_keys()
+    return reply
+
+
+def _call_fed(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
+    """`_call_fast` while the write stream has listeners (the AOF, replicas).
+
+    Effects the handler causes (lazy-expiry DELs) are collected while it runs. When there
+    are none and the command propagates as itself, it goes to the stream at once, without
+    the collecting list: the commonest write under `appendonly yes`.
+    """
+    app = ctx.app
+    app.call_depth += 1
+    try:
+        reply = spec.handler(ctx, argv)
+    except Exception as e:
+        reply = _failed(app, spec, e)
+    finally:
+        app.call_depth -= 1
+    now = perf_counter_ns()
+    elapsed_ns = now - ctx.mark_ns
+    ctx.mark_ns = now
+    spec.calls += 1
+    spec.usec += elapsed_ns // 1000
+    app.commands_processed += 1
+    if elapsed_ns >= app.slow_check_ns:
+        app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
+    if ctx.dirty:
+        db = ctx.db
+        if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
+            _signal_written(db, spec, argv)
+        app.dirty += ctx.dirty
+        rewritten = ctx.rewritten
+        if rewritten is None and not app.pending_effects:
+            app.propagate(db.index, argv)  # call_depth is 0: straight to the stream
+        else:
+            pending = app.pending_effects
+            index = db.index
+            for effect in [argv] if rewritten is None else rewritten:
+                pending.append((index, effect))
+            app.flush_effects(wrap=spec.name not in _NO_WRAP)
+    elif app.pending_effects:
         app.flush_effects(wrap=spec.name not in _NO_WRAP)
-    if fed:
-        # WAIT waits for the replicas to reach this client's last write.
-        ctx.woff = app.master_repl_offset
+    # WAIT waits for the replicas to reach this client's last write.
+    ctx.woff = app.master_repl_offset
     if app.blocking.ready:
         app.blocking.handle_ready_keys()
     return reply

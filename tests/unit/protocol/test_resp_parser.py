@@ -287,7 +287,9 @@ def _outcome(data: bytes, chunk: int | None) -> tuple[list[list[bytes]], str | N
 
 _TRICKY_ARG = st.one_of(
     st.binary(max_size=12),
-    st.sampled_from([b"\r\n", b"a\r\nb", b"$3\r\nabc", b"*2", b"\r\n$1\r\n", b"x" * 1100]),
+    st.sampled_from(
+        [b"\r\n", b"a\r\nb", b"$3\r\nabc", b"*2", b"\r\n$1\r\n", b"x" * 1100, b"y" * 5000]
+    ),
 )
 
 
