@@ -190,7 +190,7 @@ def start_monitors(base: Path, conf: str, count: int = 3) -> list[ServerProcess]
     for proc, data_dir in started:
         try:
             ports = _read_ready_line(proc, 15.0)
-        except Exception:
+        except BaseException:  # a start-up failure, or an interrupt: stop every one started
             for p, _ in started:
                 if p.poll() is None:
                     p.kill()

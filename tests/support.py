@@ -192,12 +192,14 @@ def start_duocache(
     )
     try:
         ports = _read_ready_line(proc, timeout_s)
-    except Exception:
+    except BaseException as e:
         proc.kill()
         proc.wait()
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+        if not isinstance(e, Exception):
+            raise  # interrupted (Ctrl-C): the child does not outlive the wait
         log = data_dir / "duocache.log"
         detail = log.read_text(errors="replace") if log.exists() else ""
         raise RuntimeError(f"duocache failed to start: {detail}") from None
@@ -263,9 +265,11 @@ def start_real_redis(data_dir: Path, *args: str) -> RealServer:
                 lambda p=proc, n=port: p.poll() is not None or _port_accepts(n),  # type: ignore[misc]
                 timeout_s=10,
             )
-        except AssertionError:
+        except BaseException as e:
             proc.kill()
             proc.wait()
+            if not isinstance(e, AssertionError):
+                raise  # interrupted: the child does not outlive the wait
             continue
         if proc.poll() is None:
             return RealServer(proc, port)

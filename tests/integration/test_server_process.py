@@ -8,10 +8,12 @@ import select
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import redis
 
+from tests import support
 from tests.support import RawClient, ServerProcess, start_duocache
 
 pytestmark = pytest.mark.integration
@@ -115,3 +117,20 @@ def test_sigterm_exits_zero(tmp_path) -> None:
     with RawClient(proc.port) as client:
         assert client.command("PING") == b"+PONG\r\n"
     assert proc.stop() == 0
+
+
+def test_an_interrupted_start_leaves_no_server_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while a test (or make bench) waits for a server's ready line stops that server."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def interrupted(proc: subprocess.Popen[bytes], timeout_s: float) -> dict[str, int]:
+        started.append(proc)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(support, "_read_ready_line", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        start_duocache(tmp_path)
+    assert len(started) == 1
+    assert started[0].poll() is not None
