@@ -1223,7 +1223,8 @@ class Durability:
             return
         self._wait_sync()
         self.writer = None
-        self.held.clear()
+        # The AOF was not on yet, so nothing durable was promised: the held replies go out.
+        self._release_held()
         writer.close()
         _unlink_quietly(writer.path)
 

@@ -410,6 +410,23 @@ async def test_everysec_writes_once_per_loop_iteration_before_the_replies(in_tmp
     durability.on_shutdown()
 
 
+@pytest.mark.parametrize("policy", ["always", "everysec"])
+async def test_a_failed_first_rewrite_still_delivers_the_held_replies(
+    in_tmp: Path, policy: str
+) -> None:
+    run, durability = _aof_runner(policy)
+    run.app.config.set("appendonly", ["yes"])
+    assert durability.aof_state == "wait_rewrite"
+    gate = run.app.reply_gate
+    assert gate is not None
+    client = FakeTransport()
+    run("SET", "k", "v")
+    assert gate(client, b"+OK\r\n", False)  # held behind the write it waits for
+    durability._discard_wait_rewrite_writer()  # what a failed rewrite does in this state
+    assert client.written == [b"+OK\r\n"]
+    durability.on_shutdown()
+
+
 async def test_bgrewriteaof_rotates_the_incr_file_and_drops_history(in_tmp: Path) -> None:
     run, durability = _aof_runner("everysec")
     run.app.config.set("appendonly", ["yes"])
