@@ -216,7 +216,9 @@ class Durability:
         self._sync_scheduled = False
         self._write_scheduled = False  # `everysec`/`no`: a write + release is queued
         self._last_fsync_s = 0.0
-        # Replies held for `always`: (AOF offset they wait for, transport, payload, close).
+        # Replies held by the gate: (AOF offset they wait for, transport, payload, close).
+        # `always` waits for that offset's fsync; `everysec` and `no` tag 0 and wait for the
+        # loop iteration's write.
         self.held: deque[tuple[int, asyncio.Transport, bytes, bool]] = deque()
         # --- loading ---
         self.loading_start_s = 0
