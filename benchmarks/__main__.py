@@ -453,6 +453,18 @@ def _chart(results: dict[str, Any], path: Path) -> None:
     ratios = [r.get("ratio", 0.0) for r in rows]
     fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.6), 4))
     ax.bar(range(len(rows)), ratios, color=["#4c72b0" if x >= 1 else "#dd8452" for x in ratios])
+    floor = [(i, r["floor_ratio"]) for i, r in enumerate(rows) if "floor_ratio" in r]
+    if floor:
+        ax.scatter(
+            [i for i, _ in floor],
+            [f for _, f in floor],
+            color="black",
+            marker="_",
+            s=120,
+            label="Python floor (benchmarks/floor.py)",
+            zorder=3,
+        )
+        ax.legend(fontsize=7, loc="upper left")
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(rows)), labels, fontsize=6, rotation=90)
     ax.set_ylabel("Duocache / real server (ops/s)")
