@@ -155,8 +155,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             servers = (duo, redis, floor) if test in FLOOR_TESTS else (duo, redis)
             for size in sizes:
                 for pipeline in pipelines:
-                    samples: dict[str, list[dict[str, float]]] = {"duocache": [], "redis": []}
-                    samples["floor"] = []
+                    samples: dict[str, list[dict[str, float]]] = {
+                        "duocache": [],
+                        "redis": [],
+                        "floor": [],
+                    }
                     for _ in range(reps):
                         for server in servers:
                             if server is not None:
@@ -170,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     print(_line(results["resp"][-1]), flush=True)
         mc_port = duo.extra_ports.get("memcache")
         if memcached is not None and mc_port and _accepts(mc_port):
+            floor_port = floor.extra_ports["memcache"]
             for op in ["get", "set"]:
                 for pipeline in pipelines:
                     samples = {"duocache": [], "memcached": [], "floor": []}
@@ -179,7 +183,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         samples["memcached"].append(
                             memcache_load(memcached.port, memcached.pid, op, pipeline, n)
                         )
-                        floor_port = floor.extra_ports["memcache"]
                         samples["floor"].append(
                             memcache_load(floor_port, floor.pid, op, pipeline, n)
                         )
@@ -322,7 +325,7 @@ def _line(row: dict[str, Any]) -> str:
         f"duocache {row.get('duocache_rps', 0):>10.0f}/s  "
         f"{other} {row.get(f'{other}_rps', 0):>10.0f}/s  "
         f"ratio {row.get('ratio', float('nan')):.2f}"
-        + (f"  floor {row['floor_ratio']:.2f}" if "floor_ratio" in row else "")
+        + (f"  floor {_floor_cell(row)}" if "floor_ratio" in row else "")
     )
 
 
@@ -338,8 +341,8 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
         f"generator to CPU 1. Medians of {results.get('reps', 1)} interleaved reps; ratio = "
         f"Duocache / real server, the median of same-rep ratios. Floor: the same ratio for "
         f"the Python floor (benchmarks/floor.py), a uvloop + hiredis server with a bare "
-        f"dict and no Redis or memcached semantics, run beside them: the best a Python "
-        f"server reaches on this machine."
+        f"dict and no Redis or memcached semantics, run beside them: about the most a "
+        f"Python server gets from this machine."
         f"{' Quick mode.' if quick else ''}",
         "",
         "| test | value | pipeline | Duocache ops/s | real ops/s | ratio | floor "
