@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Final
 
-from protocol.resp import split_inline
+from protocol.resp import sds_repr, split_inline
 
 BASE: Final = "b"
 HISTORY: Final = "h"
@@ -62,30 +62,6 @@ def _needs_repr(name: str) -> bool:
     return any(c in '\\"' or not c.isprintable() or c.isspace() for c in name)
 
 
-def _repr(name: str) -> str:
-    """sdscatrepr: a double-quoted, escaped form of a name."""
-    out = ['"']
-    for c in name:
-        if c in '\\"':
-            out.append("\\" + c)
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\a":
-            out.append("\\a")
-        elif c == "\b":
-            out.append("\\b")
-        elif c.isprintable() and ord(c) < 127:
-            out.append(c)
-        else:
-            out.extend(f"\\x{b:02x}" for b in c.encode("utf-8", "surrogateescape"))
-    out.append('"')
-    return "".join(out)
-
-
 @dataclass(slots=True)
 class Manifest:
     """The files of one AOF directory (aofManifest)."""
@@ -116,7 +92,7 @@ class Manifest:
         """getAofManifestAsString: base first, then history, then incr files."""
         lines = []
         for info in [*([self.base] if self.base else []), *self.history, *self.incrs]:
-            name = _repr(info.name) if _needs_repr(info.name) else info.name
+            name = sds_repr(info.name) if _needs_repr(info.name) else info.name
             lines.append(f"file {name} seq {info.seq} type {info.type}\n")
         return "".join(lines)
 

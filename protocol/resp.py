@@ -146,6 +146,34 @@ def split_inline(line: bytes | bytearray) -> list[bytes] | None:
         out.append(bytes(current))
 
 
+def sds_repr(value: str | bytes) -> str:
+    """sdscatrepr: `value` double-quoted with C escapes, as Redis shows an argument in
+    MONITOR and writes a string into a config file (CONFIG REWRITE, Sentinel's state, the
+    AOF manifest); `split_inline` reads it back. A str is taken as its UTF-8 bytes."""
+    data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
+    out = ['"']
+    for byte in data:
+        ch = chr(byte)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\x{byte:02x}")
+    out.append('"')
+    return "".join(out)
+
+
 def _no_reply_type_lines(data: bytes) -> bool:
     """No line of `data` starts with '+', '=' or '(' (frames hiredis would return as bytes).
 

@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass
 from typing import Final
 
-from protocol.resp import split_inline
+from protocol.resp import sds_repr, split_inline
 from replication.failover import Monitor
 from replication.instances import RUN_ID_SIZE, InstanceError, Master, atoi
 
@@ -233,31 +233,6 @@ def apply_directive(monitor: Monitor, argv: list[str]) -> str | None:
     return "Unrecognized sentinel configuration statement."
 
 
-def _repr(text: str) -> str:
-    """sdscatrepr: quoted, with C escapes."""
-    out = ['"']
-    for byte in text.encode("utf-8", "surrogateescape"):
-        ch = chr(byte)
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif 32 <= byte < 127:
-            out.append(ch)
-        else:
-            out.append(f"\\x{byte:02x}")
-    out.append('"')
-    return "".join(out)
-
-
 # The options whose old lines a rewrite replaces (rewriteConfigMarkAsProcessed).
 _PROCESSED: Final = (
     "myid",
@@ -370,7 +345,7 @@ def state_lines(monitor: Monitor) -> list[tuple[str, str, bool]]:
             add("rename-command", f"sentinel rename-command {name} {old} {new}")
     add("current-epoch", f"sentinel current-epoch {monitor.current_epoch}")
     if monitor.announce_ip:
-        add("announce-ip", f"sentinel announce-ip {_repr(monitor.announce_ip)}")
+        add("announce-ip", f"sentinel announce-ip {sds_repr(monitor.announce_ip)}")
     if monitor.announce_port:
         add("announce-port", f"sentinel announce-port {monitor.announce_port}")
     if monitor.sentinel_auth_user:

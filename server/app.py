@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from protocol.resp import SimpleString, encode_command
+from protocol.resp import SimpleString, encode_command, sds_repr
 from server import multi
 from server.blocking import Blocking
 from server.config import BY_NAME, Config, parse_output_buffer_limits
@@ -308,7 +308,7 @@ class App:
     def feed_monitors(self, ctx: CommandContext, argv: list[bytes]) -> None:
         """One MONITOR line, as replicationFeedMonitors writes it."""
         now_us = time.time_ns() // 1000
-        shown = " ".join('"' + _monitor_repr(a) + '"' for a in argv)
+        shown = " ".join(sds_repr(a) for a in argv)
         where = "lua" if ctx.id < 0 else ctx.addr
         line = f"{now_us // 1_000_000}.{now_us % 1_000_000:06d} [{ctx.db.index} {where}] {shown}"
         frame = SimpleString(line.encode("utf-8", "surrogateescape"))
@@ -603,30 +603,6 @@ class App:
 
 def _only_default_user(name: bytes) -> bool:
     return name == b"default"
-
-
-def _monitor_repr(arg: bytes) -> str:
-    """sdscatrepr: printable ASCII as is, quotes and escapes as C does."""
-    out = []
-    for b in arg:
-        c = chr(b)
-        if c in '\\"':
-            out.append("\\" + c)
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\a":
-            out.append("\\a")
-        elif c == "\b":
-            out.append("\\b")
-        elif 32 <= b < 127:
-            out.append(c)
-        else:
-            out.append(f"\\x{b:02x}")
-    return "".join(out)
 
 
 def _redact_config_set(argv: list[bytes]) -> list[bytes]:

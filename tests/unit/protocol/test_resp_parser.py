@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from protocol.errors import ProtocolError
-from protocol.resp import RESPParser, encode_command, split_inline
+from protocol.resp import RESPParser, encode_command, sds_repr, split_inline
 
 
 def parse_all(data: bytes, chunk: int | None = None, batch: bool = False) -> list[list[bytes]]:
@@ -321,3 +321,18 @@ def test_a_lone_short_request_reads_as_the_exact_parser_reads_it(
     assert whole == _outcome(wire, 1)
     if damage == "canonical":
         assert whole == ([argv], None)
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_sds_repr_reads_back_with_split_inline(text: str) -> None:
+    """What CONFIG REWRITE and Sentinel write into a config line reads back unchanged."""
+    line = sds_repr(text).encode()
+    assert split_inline(line) == [text.encode("utf-8", "surrogateescape")]
+
+
+@given(st.binary(max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_sds_repr_of_bytes_reads_back_with_split_inline(data: bytes) -> None:
+    """MONITOR shows an argument's bytes this way; any bytes read back unchanged."""
+    assert split_inline(sds_repr(data).encode()) == [data]
