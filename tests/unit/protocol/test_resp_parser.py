@@ -75,8 +75,7 @@ BIG = [[b"SET", b"k%d" % i, bytes([65 + i]) * (1000 + 37 * i)] for i in range(20
 
 
 @pytest.mark.parametrize("chunk", [None, 999, 8193, 12_000, 65_536])
-def test_large_chunks_find_their_end_by_length(chunk: int | None) -> None:
-    """Past 8 KiB the batch reader adds up frame lengths instead of counting CRLFs."""
+def test_large_chunks_cut_anywhere(chunk: int | None) -> None:
     wire = b"".join(encode_command(c) for c in BIG)
     assert parse_all(wire, chunk, batch=True) == BIG
     parser = RESPParser()
@@ -84,6 +83,36 @@ def test_large_chunks_find_their_end_by_length(chunk: int | None) -> None:
     assert parser.read_commands() == BIG[:-1]
     parser.feed(wire[-1:])
     assert parser.read_commands() == BIG[-1:]
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_chunk_that_ends_inside_a_request_is_told_from_one_that_ends_between(
+    batch: bool,
+) -> None:
+    """hiredis consumes an array's header and whole elements before the request is
+    complete, so at every cut the parser must tell where hiredis stopped."""
+    request = encode_command([b"SET", b"k", b"vvvv"])
+
+    def read(parser: RESPParser) -> list[list[bytes]]:
+        out: list[list[bytes]] = []
+        if batch:
+            while commands := parser.read_commands():
+                out.extend(commands)
+        else:
+            while (argv := parser.maybe_next_command()) is not None:
+                out.append(argv)
+        return out
+
+    for cut in range(len(request) + 1):
+        parser = RESPParser()
+        parser.feed(encode_command([b"PING"]) + request[:cut])
+        out = read(parser)
+        parser.feed(request[cut:])
+        out += read(parser)
+        parser.feed(request)  # the next chunk, from a boundary again
+        out += read(parser)
+        assert out == [[b"PING"], [b"SET", b"k", b"vvvv"], [b"SET", b"k", b"vvvv"]], cut
+        assert parser.buffered_bytes() == 0
 
 
 def test_unread_commands_come_out_first() -> None:
