@@ -11,19 +11,26 @@ from protocol.errors import ProtocolError
 from protocol.resp import RESPParser, encode_command, sds_repr, split_inline
 
 
+def read_available(parser: RESPParser, batch: bool) -> list[list[bytes]]:
+    """Every complete command, with maybe_next_command or (`batch`) read_commands."""
+    out: list[list[bytes]] = []
+    if batch:
+        while commands := parser.read_commands():
+            out.extend(commands)
+    else:
+        while (argv := parser.maybe_next_command()) is not None:
+            out.append(argv)
+    return out
+
+
 def parse_all(data: bytes, chunk: int | None = None, batch: bool = False) -> list[list[bytes]]:
-    """Parse with maybe_next_command, or with read_commands when `batch` is set."""
+    """Parse `data` fed whole or in pieces of `chunk` bytes."""
     parser = RESPParser()
     out: list[list[bytes]] = []
     pieces = [data] if chunk is None else [data[i : i + chunk] for i in range(0, len(data), chunk)]
     for piece in pieces:
         parser.feed(piece)
-        if batch:
-            while commands := parser.read_commands():
-                out.extend(commands)
-        else:
-            while (argv := parser.maybe_next_command()) is not None:
-                out.append(argv)
+        out += read_available(parser, batch)
     return out
 
 
@@ -93,24 +100,14 @@ def test_a_chunk_that_ends_inside_a_request_is_told_from_one_that_ends_between(
     complete, so at every cut the parser must tell where hiredis stopped."""
     request = encode_command([b"SET", b"k", b"vvvv"])
 
-    def read(parser: RESPParser) -> list[list[bytes]]:
-        out: list[list[bytes]] = []
-        if batch:
-            while commands := parser.read_commands():
-                out.extend(commands)
-        else:
-            while (argv := parser.maybe_next_command()) is not None:
-                out.append(argv)
-        return out
-
     for cut in range(len(request) + 1):
         parser = RESPParser()
         parser.feed(encode_command([b"PING"]) + request[:cut])
-        out = read(parser)
+        out = read_available(parser, batch)
         parser.feed(request[cut:])
-        out += read(parser)
+        out += read_available(parser, batch)
         parser.feed(request)  # the next chunk, from a boundary again
-        out += read(parser)
+        out += read_available(parser, batch)
         assert out == [[b"PING"], [b"SET", b"k", b"vvvv"], [b"SET", b"k", b"vvvv"]], cut
         assert parser.buffered_bytes() == 0
 
