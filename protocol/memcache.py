@@ -598,8 +598,14 @@ class MemcacheParser:
         count = len(tokens)
         if not count or len(tokens[0]) < 2:
             return ErrorReply(ERROR)
-        ntokens = count + 1 if count < MAX_TOKENS - 1 else MAX_TOKENS
         command = tokens[0]
+        if command == b"get" and count > 1:
+            return Retrieval(command, tokens[1:])  # _get, the commonest line, without a call
+        if command == b"set" and count == 5:
+            request = self._plain_set(tokens)
+            if request is not None:
+                return request
+        ntokens = count + 1 if count < MAX_TOKENS - 1 else MAX_TOKENS
         handler = _DISPATCH.get(command)
         if handler is not None:
             return handler(self, command, tokens, ntokens)
@@ -631,6 +637,28 @@ class MemcacheParser:
                 return ErrorReply(ERR_INVALID_EXPTIME)
             return Retrieval(command, tokens[2:], exptime)
         return Retrieval(command, tokens[1:])
+
+    def _plain_set(self, tokens: list[bytes]) -> Storage | None:
+        """`set <key> <flags> <exptime> <bytes>` whose numbers are short plain decimals and
+        whose data block is already here: what `_storage` makes of it, in fewer steps. None
+        for anything else (the caller then takes `_storage`)."""
+        key = tokens[1]
+        numbers = tokens[2] + tokens[3] + tokens[4]
+        # Fewer than 10 digits in all: each number is below 10**9, nothing to truncate.
+        if len(numbers) >= 10 or not numbers.isdigit() or len(key) > KEY_MAX_BYTES:
+            return None
+        vlen = int(tokens[4])
+        buf = self._buf
+        start = self._pos
+        end = start + vlen
+        # item_total_bytes with the flags' 4 bytes counted: near the limit, `_storage` decides.
+        if len(buf) < end + 2 or 63 + len(key) + vlen > self.max_item_bytes:
+            return None
+        self._pos = end + 2
+        request = Storage(b"set", key, int(tokens[2]), int(tokens[3]), buf[start:end])
+        if buf[end : end + 2] != b"\r\n":
+            request.chunk_ok = False
+        return request
 
     def _storage(self, command: bytes, tokens: list[bytes], ntokens: int) -> MemcacheRequest | None:
         is_cas = command == b"cas"

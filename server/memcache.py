@@ -137,6 +137,10 @@ _CLASSIC_STATUS: Final = (STORED, NOT_STORED, EXISTS, NOT_FOUND)  # by STATUS_* 
 _META_STATUS: Final = (b"HD", b"NS", b"EX", b"NF")
 
 MEMCACHED_VERSION: Final = b"1.6.18"
+
+# The end of a VALUE line for flags 0 and each short size: " 0 <bytes>\r\n".
+_SHORT_VALUE: Final = 1024
+_NO_FLAGS_TAILS: Final = [b" 0 %d\r\n" % size for size in range(_SHORT_VALUE)]
 MAX_VERBOSITY_LEVEL: Final = 2
 
 
@@ -200,7 +204,8 @@ def _fast_set(ctx: MemcacheContext, key: bytes, data: bytes, flags: int, exptime
             return
     elif ctx.access_s < 0:
         now = db.keyspace.clock.now_ms()
-    signal_modified(ctx, key)
+    if db.watched:
+        signal_modified(ctx, key)
     db.set(key, data, deadline)
     tables = db.mc
     if tables is None:
@@ -230,11 +235,8 @@ def _fast_set(ctx: MemcacheContext, key: bytes, data: bytes, flags: int, exptime
 
 
 def mc_get(ctx: MemcacheContext, req: Retrieval) -> None:
-    """get / gets / gat / gats key* (process_get_command)."""
+    """gets / gat / gats key* (process_get_command); `get` is mc_plain_get."""
     command = req.command
-    if command == b"get":
-        _plain_get(ctx, req.keys)
-        return
     touch = command[1] == 97  # gat, gats
     with_cas = command[-1] == 115  # gets, gats
     out = ctx.out
@@ -295,8 +297,8 @@ def mc_get(ctx: MemcacheContext, req: Retrieval) -> None:
     _flushed(ctx)
 
 
-def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
-    """`get`, the hot path: no CAS, no touch."""
+def mc_plain_get(ctx: MemcacheContext, req: Retrieval) -> None:
+    """get key* (process_get_command without CAS or touch): the hot path."""
     out = ctx.out
     db = ctx.db
     stats = ctx.service.stats
@@ -306,7 +308,7 @@ def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
     if access < 0:
         access = keyspace.clock.now_ms() // 1000
     code = access * 2 + 1
-    for key in keys:
+    for key in req.keys:
         if len(key) > KEY_MAX_BYTES:
             # memcached throws away every reply not yet sent, then answers the error.
             del out[ctx.mark :]
@@ -329,7 +331,10 @@ def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
         tables = db.mc
         flags = tables.flags.get(key, 0) if tables is not None and tables.flags else 0
         size = len(value)
-        out.append(b"VALUE %b %d %d\r\n" % (key, flags, size))
+        if flags or size >= _SHORT_VALUE:
+            out.append(b"VALUE %b %d %d\r\n" % (key, flags, size))
+        else:
+            out.append(b"VALUE " + key + _NO_FLAGS_TAILS[size])  # cheaper than %-formatting
         out.append(value)
         out.append(CRLF)
         total = 59 + len(key) + size + (4 if flags else 0)
@@ -338,7 +343,9 @@ def _plain_get(ctx: MemcacheContext, keys: list[bytes]) -> None:
             tables = item_tables(db)
         tables.access[key] = code
     out.append(END)
-    _flushed(ctx)
+    ctx.mark = len(out)  # _flushed, inline
+    if ctx.held:
+        ctx.held.clear()
 
 
 def _flushed(ctx: MemcacheContext) -> None:
@@ -876,7 +883,7 @@ def _stats(ctx: MemcacheContext, req: Command) -> None:
 
 
 VERBS: Final[dict[bytes, Verb]] = {
-    b"get": mc_get,
+    b"get": mc_plain_get,
     b"gets": mc_get,
     b"gat": mc_get,
     b"gats": mc_get,

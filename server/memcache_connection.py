@@ -29,7 +29,7 @@ from server.app import App
 from server.errors import (
     MC_ERR_TOO_MANY_CONNECTIONS,
 )
-from server.memcache import execute
+from server.memcache import VERBS, execute
 from server.memcache_state import MemcacheContext, MemcacheService, service_for
 from server.serve import EXTRA_LISTENERS, ProtocolFactory
 
@@ -158,12 +158,19 @@ class MemcacheConnection(asyncio.Protocol):
         ran = False
         # Only a successful authentication below ends the parser's authentication phase.
         auth_pending = parser.require_auth
+        verbs = VERBS
         while True:
             request = parser.next_request()
             if request is None:
                 break
             ran = True
-            if not execute(ctx, request):
+            verb = verbs.get(request.command)
+            if verb is not None:
+                verb(ctx, request)  # execute's commonest branch, without the call
+                proceed = not ctx.close_after_write
+            else:
+                proceed = execute(ctx, request)
+            if not proceed:
                 if isinstance(request, Close):
                     logger.debug("%s - closing: %s", ctx.addr, request.reason)
                 close = True

@@ -753,3 +753,46 @@ def test_encode_then_parse_round_trips(requests: list[Storage | Retrieval], chun
     data = b"".join(encode(r) for r in requests)
     assert parse(data) == requests
     assert parse(data, chunk) == requests
+
+
+class _GeneralStorageParser(MemcacheParser):
+    """The parser without its `set` shortcut: every storage line goes to `_storage`."""
+
+    __slots__ = ()
+
+    def _plain_set(self, tokens: list[bytes]) -> Storage | None:
+        return None
+
+
+_NUMBER_TOKENS = st.sampled_from(
+    [b"0", b"3", b"007", b"999999999", b"4294967296", b"-1", b"+2", b"1x", b"", b"12345678"]
+)
+
+
+@given(
+    key=st.sampled_from([b"k", b"key:000000012345", b"k" * 250, b"k" * 251]),
+    flags=_NUMBER_TOKENS,
+    exptime=_NUMBER_TOKENS,
+    nbytes=st.sampled_from([b"0", b"3", b"5", b"1048500", b"x"]),
+    body=st.sampled_from([b"abc\r\n", b"abcde\r\n", b"abcXY", b"", b"ab"]),
+    limit=st.sampled_from([80, 1024 * 1024]),
+    chunk=st.integers(0, 9),
+)
+def test_a_plain_set_reads_as_the_general_storage_parser_reads_it(
+    key: bytes,
+    flags: bytes,
+    exptime: bytes,
+    nbytes: bytes,
+    body: bytes,
+    limit: int,
+    chunk: int,
+) -> None:
+    """`_plain_set` takes the common `set` lines on a shortcut; whatever it takes must come
+    out as `_storage` makes it, and whatever it declines must be left for `_storage`."""
+    data = b"set %b %b %b %b\r\n%bget k\r\n" % (key, flags, exptime, nbytes, body)
+    general = _GeneralStorageParser(max_item_bytes=limit)
+    expected: list[MemcacheRequest] = []
+    general.feed(data)
+    while (request := general.next_request()) is not None:
+        expected.append(request)
+    assert parse(data, chunk, max_item_bytes=limit) == expected
