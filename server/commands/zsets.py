@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from protocol.numbers import format_double, parse_int
+from protocol.numbers import format_double, parse_float, parse_int
 from protocol.resp import NULL_ARRAY
 from server.commands.args import float_arg, int_arg
 from server.commands.table import Flag, Reply, command
@@ -133,28 +133,34 @@ def _zadd(ctx: CommandContext, argv: list[bytes], incr: bool) -> Reply:
     ch = False
     i = 2
     n = len(argv)
-    # Options come first; the first word that is not one starts the score-member pairs.
-    while i < n:
-        word = argv[i].upper()
-        bit = _ZADD_OPTIONS.get(word)
-        if bit is None:
-            break
-        flags |= bit
-        if word == b"CH":
-            ch = True
-        elif word == b"INCR":
-            incr = True
-        i += 1
-    elements = n - i
-    if elements == 0 or elements % 2:
-        raise CommandError(ERR_SYNTAX)
-    if flags & NX and flags & XX:
-        raise CommandError(ERR_ZADD_XX_NX)
-    if (flags & NX and flags & (GT | LT)) or (flags & GT and flags & LT):
-        raise CommandError(ERR_ZADD_GT_LT_NX)
-    if incr and elements > 2:
-        raise CommandError(ERR_ZADD_INCR)
-    scores = [float_arg(argv[j]) for j in range(i, n, 2)]
+    # `ZADD key score member` (the commonest form) holds no option word: a word that
+    # parses as a score is none of them.
+    score = parse_float(argv[2]) if n == 4 else None
+    if score is not None:
+        scores = [score]
+    else:
+        # Options come first; the first word that is not one starts the score-member pairs.
+        while i < n:
+            word = argv[i].upper()
+            bit = _ZADD_OPTIONS.get(word)
+            if bit is None:
+                break
+            flags |= bit
+            if word == b"CH":
+                ch = True
+            elif word == b"INCR":
+                incr = True
+            i += 1
+        elements = n - i
+        if elements == 0 or elements % 2:
+            raise CommandError(ERR_SYNTAX)
+        if flags & NX and flags & XX:
+            raise CommandError(ERR_ZADD_XX_NX)
+        if (flags & NX and flags & (GT | LT)) or (flags & GT and flags & LT):
+            raise CommandError(ERR_ZADD_GT_LT_NX)
+        if incr and elements > 2:
+            raise CommandError(ERR_ZADD_INCR)
+        scores = [float_arg(argv[j]) for j in range(i, n, 2)]
 
     key = argv[1]
     db = ctx.db
