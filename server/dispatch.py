@@ -145,15 +145,11 @@ def open_fast_path(ctx: CommandContext) -> None:
 
 
 def execute(ctx: CommandContext, argv: list[bytes]) -> Reply:
-    """Run one command for a client and return its reply value."""
+    """Run one command for a client, with every check, and return its reply value.
+
+    The connection hands the commands the fast path can take to `run_fast` first.
+    """
     spec = LOOKUP.get(argv[0])
-    if (
-        ctx.fast_path
-        and spec is not None
-        and spec.plain
-        and spec.argc_min <= len(argv) <= spec.argc_max
-    ):
-        return _call_fast(ctx, spec, argv)
     try:
         return _execute_checked(ctx, spec, argv)
     finally:
@@ -166,15 +162,18 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
     of the first one that cannot (`len(batch)` when all ran). Each reply is encoded and
     appended to `out`.
 
-    The caller checks `ctx.fast_path` first. This is `execute`'s fast branch run over a
-    batch: the per-batch state is read once, and a plain command's reply needs none of the
-    checks the connection makes after a general command (a plain command cannot park or
-    postpone the client, nor change its reply mode, protocol or authentication).
+    The caller checks `ctx.fast_path` first. The per-batch state is read once, and a plain
+    command's reply needs none of the checks the connection makes after a general command
+    (a plain command cannot park or postpone the client, nor change its reply mode,
+    protocol or authentication). The loop body is `call` without the branches the open
+    path rules out, written out here rather than called: a call more costs every command
+    of the hot path. `_call_fed` has the same statistics and write signalling for when the
+    write stream has listeners.
     """
+    app = ctx.app
     resp3 = ctx.resp3
     append = out.append
     lookup_spec = LOOKUP.get
-    call_fast = _call_fast
     ok = OK
     ok_bytes = _OK_BYTES
     i = start
@@ -183,7 +182,31 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
         if spec is None or not spec.plain or not spec.argc_min <= len(argv) <= spec.argc_max:
             return i
         i += 1
-        reply = call_fast(ctx, spec, argv)
+        ctx.dirty = 0
+        ctx.rewritten = None
+        ctx.current_spec = spec
+        if app.feed:
+            reply = _call_fed(ctx, spec, argv)
+        else:
+            try:
+                reply = spec.handler(ctx, argv)
+            except Exception as e:
+                reply = _failed(app, spec, e)
+            now = perf_counter_ns()
+            elapsed_ns = now - ctx.mark_ns
+            ctx.mark_ns = now
+            spec.calls += 1
+            spec.usec += elapsed_ns // 1000
+            app.commands_processed += 1
+            if elapsed_ns >= app.slow_check_ns:
+                app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
+            if ctx.dirty:
+                db = ctx.db
+                if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
+                    _signal_written(db, spec, argv)
+                app.dirty += ctx.dirty
+            if app.blocking.ready:
+                app.blocking.handle_ready_keys()
         if reply is ok:
             append(ok_bytes)
         else:
@@ -294,42 +317,8 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = 
     return reply
 
 
-def _call_fast(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
-    """The fast path's body: `call` without the branches the open path rules out.
-
-    Its statistics and write signalling are written out here and again in `_call_fed`
-    rather than shared: a call or a branch more costs every command of the hot path.
-    """
-    app = ctx.app
-    ctx.dirty = 0
-    ctx.rewritten = None
-    ctx.current_spec = spec
-    if app.feed:
-        return _call_fed(ctx, spec, argv)
-    try:
-        reply = spec.handler(ctx, argv)
-    except Exception as e:
-        reply = _failed(app, spec, e)
-    now = perf_counter_ns()
-    elapsed_ns = now - ctx.mark_ns
-    ctx.mark_ns = now
-    spec.calls += 1
-    spec.usec += elapsed_ns // 1000
-    app.commands_processed += 1
-    if elapsed_ns >= app.slow_check_ns:
-        app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
-    if ctx.dirty:
-        db = ctx.db
-        if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
-            _signal_written(db, spec, argv)
-        app.dirty += ctx.dirty
-    if app.blocking.ready:
-        app.blocking.handle_ready_keys()
-    return reply
-
-
 def _call_fed(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
-    """`_call_fast` while the write stream has listeners (the AOF, replicas).
+    """`run_fast`'s command body while the write stream has listeners (the AOF, replicas).
 
     Effects the handler causes (lazy-expiry DELs) are collected while it runs. When there
     are none and the command propagates as itself, it goes to the stream at once, without
