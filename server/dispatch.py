@@ -168,7 +168,7 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
     protocol or authentication). The loop body is `call` without the branches the open
     path rules out, written out here rather than called: a call more costs every command
     of the hot path. `_call_fed` has the same statistics and write signalling for when the
-    write stream has listeners.
+    write stream has listeners; the writes it leaves in `stream` are sent before returning.
     """
     app = ctx.app
     resp3 = ctx.resp3
@@ -176,17 +176,18 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
     lookup_spec = LOOKUP.get
     ok = OK
     ok_bytes = _OK_BYTES
+    stream: list[list[bytes]] = []
     i = start
     for argv in batch[start:] if start else batch:
         spec = lookup_spec(argv[0])
         if spec is None or not spec.plain or not spec.argc_min <= len(argv) <= spec.argc_max:
-            return i
+            break
         i += 1
         ctx.dirty = 0
         ctx.rewritten = None
         ctx.current_spec = spec
         if app.feed:
-            reply = _call_fed(ctx, spec, argv)
+            reply = _call_fed(ctx, spec, argv, stream)
         else:
             try:
                 reply = spec.handler(ctx, argv)
@@ -211,6 +212,8 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
             append(ok_bytes)
         else:
             append(encode_reply(reply, resp3))
+    if stream:
+        _send_stream(ctx, stream)
     return i
 
 
@@ -317,12 +320,16 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = 
     return reply
 
 
-def _call_fed(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Reply:
+def _call_fed(
+    ctx: CommandContext, spec: CommandSpec, argv: list[bytes], stream: list[list[bytes]]
+) -> Reply:
     """`run_fast`'s command body while the write stream has listeners (the AOF, replicas).
 
     Effects the handler causes (lazy-expiry DELs) are collected while it runs. When there
-    are none and the command propagates as itself, it goes to the stream at once, without
-    the collecting list: the commonest write under `appendonly yes`.
+    are none and the command propagates as itself, it joins `stream`, the batch's writes
+    that run_fast sends to the stream in one piece (`App.propagate_many`): the commonest
+    write under `appendonly yes`. Whatever else reaches the stream (other effects, the
+    writes of blocked clients this one serves) sends `stream` first, so the order holds.
     """
     app = ctx.app
     app.call_depth += 1
@@ -347,20 +354,34 @@ def _call_fed(ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Repl
         app.dirty += ctx.dirty
         rewritten = ctx.rewritten
         if rewritten is None and not app.pending_effects:
-            app.propagate(db.index, argv)  # call_depth is 0: straight to the stream
+            stream.append(argv)
         else:
+            if stream:
+                _send_stream(ctx, stream)
             pending = app.pending_effects
             index = db.index
             for effect in [argv] if rewritten is None else rewritten:
                 pending.append((index, effect))
             app.flush_effects(wrap=spec.name not in _NO_WRAP)
     elif app.pending_effects:
+        if stream:
+            _send_stream(ctx, stream)
         app.flush_effects(wrap=spec.name not in _NO_WRAP)
     # WAIT waits for the replicas to reach this client's last write.
     ctx.woff = app.master_repl_offset
     if app.blocking.ready:
+        if stream:
+            _send_stream(ctx, stream)
         app.blocking.handle_ready_keys()
     return reply
+
+
+def _send_stream(ctx: CommandContext, stream: list[list[bytes]]) -> None:
+    """Send the batch's writes kept by `_call_fed` (all in the client's database)."""
+    app = ctx.app
+    app.propagate_many(ctx.db.index, stream)
+    stream.clear()
+    ctx.woff = app.master_repl_offset
 
 
 def _failed(app: App, spec: CommandSpec, e: Exception) -> RespError:

@@ -4,6 +4,7 @@ maxmemory, a parked client), plus the statistics the fast path keeps and the GC 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from typing import Any
 
@@ -233,3 +234,60 @@ def test_errors_inside_a_fast_batch_keep_their_places() -> None:
         b"-ERR value is not an integer or out of range\r\n"
         b"$1\r\n2\r\n"
     )
+
+
+def test_a_fast_batch_sends_its_writes_in_pieces_that_keep_their_order() -> None:
+    """The fast path keeps a batch's plain writes and sends them together; a rewritten
+    write, an effect of another kind (a lazy-expiry DEL) and a command off the fast path
+    send them first."""
+    run = Runner()
+    conn, transport = connect(run)
+    run("SET", "gone", "x", "PX", "10")
+    run.clock.advance(20)
+    run.feed.clear()
+    replies = pipeline(
+        conn,
+        transport,
+        [b"SET", b"a", b"1"],
+        [b"INCR", b"n"],
+        [b"SET", b"e", b"1", b"PX", b"100000"],
+        [b"GET", b"gone"],
+        [b"SET", b"c", b"3"],
+        [b"CLIENT", b"SETNAME", b"x"],
+        [b"SET", b"d", b"4"],
+    )
+    assert replies == b"+OK\r\n:1\r\n+OK\r\n$-1\r\n+OK\r\n+OK\r\n+OK\r\n"
+    deadline = b"%d" % (run.clock.now_ms() + 100000)
+    assert run.feed == [
+        encode_command([b"SET", b"a", b"1"]) + encode_command([b"INCR", b"n"]),
+        encode_command([b"SET", b"e", b"1", b"PXAT", deadline]),  # a rewritten write
+        encode_command([b"DEL", b"gone"]),
+        encode_command([b"SET", b"c", b"3"]),
+        encode_command([b"SET", b"d", b"4"]),
+    ]
+
+
+def test_a_blocked_client_served_inside_a_fast_batch_writes_after_the_push() -> None:
+    async def scenario() -> None:  # a served client resumes through the running loop
+        run = Runner()
+        waiter, waiter_transport = connect(run)
+        waiter.data_received(encode_command([b"BLPOP", b"q", b"0"]))
+        assert waiter_transport.written == []  # parked
+        conn, transport = connect(run)
+        run("SET", "before", "1")  # the stream has selected db 0
+        run.feed.clear()
+        pipeline(
+            conn, transport, [b"SET", b"a", b"1"], [b"LPUSH", b"q", b"x"], [b"SET", b"b", b"2"]
+        )
+        assert b"".join(waiter_transport.written) == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
+        assert b"".join(run.feed) == b"".join(
+            encode_command(c)
+            for c in (
+                [b"SET", b"a", b"1"],
+                [b"LPUSH", b"q", b"x"],
+                [b"LPOP", b"q"],
+                [b"SET", b"b", b"2"],
+            )
+        )
+
+    asyncio.run(scenario())
