@@ -65,6 +65,8 @@ _D: Final = struct.Struct("<d")
 _I32_MIN: Final = -(2**31)
 _I32_MAX: Final = 2**31 - 1
 _FLUSH_BYTES: Final = 1 << 20
+# The byte that starts an LZF-compressed string (the 11 prefix, then ENC_LZF).
+_SHORT_LZF: Final = (f.LEN_ENCVAL << 6) | f.ENC_LZF
 
 
 class RDBUnsupportedError(RDBFormatError):
@@ -435,14 +437,27 @@ class RDBLoader:
     def string(self) -> bytes:
         """rdbGenericLoadStringObject: plain, integer-encoded or LZF-compressed."""
         pos = self.pos
-        if pos < self.size:
-            b = self.data[pos]
+        data = self.data
+        if pos + 2 < self.size:
+            b = data[pos]
             if b < 64:  # the common case: a plain string shorter than 64 bytes
                 end = pos + 1 + b
                 if end > self.size:
                     raise self.fail("unexpected end of file")
                 self.pos = end
-                return bytes(self.data[pos + 1 : end])
+                return bytes(data[pos + 1 : end])
+            if b == _SHORT_LZF and data[pos + 1] < 64 and data[pos + 2] < 64:
+                # The other common case: a short value LZF-compressed, its two lengths one
+                # byte each (read below through length_or_encoding otherwise).
+                start = pos + 3
+                end = start + data[pos + 1]
+                if end > self.size:
+                    raise self.fail("unexpected end of file")
+                self.pos = end
+                try:
+                    return lzf_decompress(bytes(data[start:end]), data[pos + 2])
+                except RDBFormatError:
+                    raise self.fail("invalid LZF compressed string") from None
         n, encoded = self.length_or_encoding()
         if not encoded:
             pos = self.pos
@@ -653,10 +668,16 @@ class RDBLoader:
         fresh = keyspace is not None and not any(db.size() for db in keyspace.dbs)
         check_duplicates = not allow_duplicates and not fresh
         mv = memoryview(self.data) if verify_checksum else None
+        data = self.data
+        size = self.size
         try:
             unpack_q = _Q.unpack
             while True:
-                type_byte = self.byte()
+                pos = self.pos  # self.byte(), inline: one type byte per key
+                if pos >= size:
+                    raise self.fail("unexpected end of file")
+                type_byte = data[pos]
+                self.pos = pos + 1
                 if type_byte < f.OPCODE_SLOT_INFO:  # a key: the common case first
                     key = self.string()
                     if type_byte == f.TYPE_STRING:
