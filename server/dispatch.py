@@ -167,10 +167,17 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
     (a plain command cannot park or postpone the client, nor change its reply mode,
     protocol or authentication). The loop body is `call` without the branches the open
     path rules out, written out here rather than called: a call more costs every command
-    of the hot path. `_call_fed` has the same statistics and write signalling for when the
-    write stream has listeners; the writes it leaves in `stream` are sent before returning.
+    of the hot path.
+
+    While the write stream has listeners (the AOF, replicas), effects the handler causes
+    (lazy-expiry DELs) are collected while it runs. A write that propagates as itself and
+    caused nothing else joins `stream`, which goes to the stream in one piece
+    (`App.propagate_many`) when the batch ends: the commonest write under `appendonly
+    yes`. Whatever else reaches the stream first (other effects, the writes of blocked
+    clients this one serves) sends `stream` before it, so the order holds.
     """
     app = ctx.app
+    fed = bool(app.feed)  # a plain command can neither add nor remove a listener
     resp3 = ctx.resp3
     append = out.append
     lookup_spec = LOOKUP.get
@@ -186,35 +193,71 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
         ctx.dirty = 0
         ctx.rewritten = None
         ctx.current_spec = spec
-        if app.feed:
-            reply = _call_fed(ctx, spec, argv, stream)
-        else:
-            try:
-                reply = spec.handler(ctx, argv)
-            except Exception as e:
-                reply = _failed(app, spec, e)
-            now = perf_counter_ns()
-            elapsed_ns = now - ctx.mark_ns
-            ctx.mark_ns = now
-            spec.calls += 1
-            spec.usec += elapsed_ns // 1000
-            app.commands_processed += 1
-            if elapsed_ns >= app.slow_check_ns:
-                app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
-            if ctx.dirty:
-                db = ctx.db
-                if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
-                    _signal_written(db, spec, argv)
-                app.dirty += ctx.dirty
-            if app.blocking.ready:
-                app.blocking.handle_ready_keys()
+        if fed:
+            app.call_depth += 1
+        try:
+            reply = spec.handler(ctx, argv)
+        except Exception as e:
+            reply = _failed(app, spec, e)
+        finally:
+            if fed:
+                app.call_depth -= 1
+        now = perf_counter_ns()
+        elapsed_ns = now - ctx.mark_ns
+        ctx.mark_ns = now
+        spec.calls += 1
+        spec.usec += elapsed_ns // 1000
+        app.commands_processed += 1
+        if elapsed_ns >= app.slow_check_ns:
+            app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
+        if ctx.dirty:
+            db = ctx.db
+            if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
+                _signal_written(db, spec, argv)
+            app.dirty += ctx.dirty
+            if fed:
+                if ctx.rewritten is None and not app.pending_effects:
+                    stream.append(argv)
+                else:
+                    _propagate_effects(ctx, spec, argv, stream)
+        elif fed and app.pending_effects:
+            _propagate_effects(ctx, spec, None, stream)
+        if app.blocking.ready:
+            if stream:
+                _send_stream(ctx, stream)
+            app.blocking.handle_ready_keys()
         if reply is ok:
             append(ok_bytes)
         else:
             append(encode_reply(reply, resp3))
     if stream:
         _send_stream(ctx, stream)
+    if fed and i > start:
+        ctx.woff = app.master_repl_offset  # WAIT waits for the replicas to reach this write
     return i
+
+
+def _propagate_effects(
+    ctx: CommandContext, spec: CommandSpec, argv: list[bytes] | None, stream: list[list[bytes]]
+) -> None:
+    """A fast-path command's effects other than itself as received (a rewritten write, a
+    lazy-expiry DEL): the batch's kept writes first, then the effects, as one unit."""
+    app = ctx.app
+    if stream:
+        _send_stream(ctx, stream)
+    if argv is not None:  # the command wrote: it propagates as itself or as rewritten
+        rewritten = ctx.rewritten
+        pending = app.pending_effects
+        index = ctx.db.index
+        for effect in [argv] if rewritten is None else rewritten:
+            pending.append((index, effect))
+    app.flush_effects(wrap=spec.name not in _NO_WRAP)
+
+
+def _send_stream(ctx: CommandContext, stream: list[list[bytes]]) -> None:
+    """Send the batch's writes kept by `run_fast` (all in the client's database)."""
+    ctx.app.propagate_many(ctx.db.index, stream)
+    stream.clear()
 
 
 def _execute_checked(ctx: CommandContext, spec: CommandSpec | None, argv: list[bytes]) -> Reply:
@@ -318,70 +361,6 @@ def call(ctx: CommandContext, spec: CommandSpec, argv: list[bytes], top: bool = 
     if app.pending_effects and not app.call_depth:
         app.flush_effects(wrap=spec.name not in _NO_WRAP)
     return reply
-
-
-def _call_fed(
-    ctx: CommandContext, spec: CommandSpec, argv: list[bytes], stream: list[list[bytes]]
-) -> Reply:
-    """`run_fast`'s command body while the write stream has listeners (the AOF, replicas).
-
-    Effects the handler causes (lazy-expiry DELs) are collected while it runs. When there
-    are none and the command propagates as itself, it joins `stream`, the batch's writes
-    that run_fast sends to the stream in one piece (`App.propagate_many`): the commonest
-    write under `appendonly yes`. Whatever else reaches the stream (other effects, the
-    writes of blocked clients this one serves) sends `stream` first, so the order holds.
-    """
-    app = ctx.app
-    app.call_depth += 1
-    try:
-        reply = spec.handler(ctx, argv)
-    except Exception as e:
-        reply = _failed(app, spec, e)
-    finally:
-        app.call_depth -= 1
-    now = perf_counter_ns()
-    elapsed_ns = now - ctx.mark_ns
-    ctx.mark_ns = now
-    spec.calls += 1
-    spec.usec += elapsed_ns // 1000
-    app.commands_processed += 1
-    if elapsed_ns >= app.slow_check_ns:
-        app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
-    if ctx.dirty:
-        db = ctx.db
-        if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
-            _signal_written(db, spec, argv)
-        app.dirty += ctx.dirty
-        rewritten = ctx.rewritten
-        if rewritten is None and not app.pending_effects:
-            stream.append(argv)
-        else:
-            if stream:
-                _send_stream(ctx, stream)
-            pending = app.pending_effects
-            index = db.index
-            for effect in [argv] if rewritten is None else rewritten:
-                pending.append((index, effect))
-            app.flush_effects(wrap=spec.name not in _NO_WRAP)
-    elif app.pending_effects:
-        if stream:
-            _send_stream(ctx, stream)
-        app.flush_effects(wrap=spec.name not in _NO_WRAP)
-    # WAIT waits for the replicas to reach this client's last write.
-    ctx.woff = app.master_repl_offset
-    if app.blocking.ready:
-        if stream:
-            _send_stream(ctx, stream)
-        app.blocking.handle_ready_keys()
-    return reply
-
-
-def _send_stream(ctx: CommandContext, stream: list[list[bytes]]) -> None:
-    """Send the batch's writes kept by `_call_fed` (all in the client's database)."""
-    app = ctx.app
-    app.propagate_many(ctx.db.index, stream)
-    stream.clear()
-    ctx.woff = app.master_repl_offset
 
 
 def _failed(app: App, spec: CommandSpec, e: Exception) -> RespError:
