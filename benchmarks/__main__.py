@@ -247,7 +247,7 @@ def failover_times(reps: int) -> list[dict[str, Any]]:
     return rows
 
 
-AOF_REPS_MIN = 5  # the cost is a difference of two noisy figures: more reps than the table
+AOF_REPS_MIN = 9  # the cost is a difference of two noisy figures: more reps than the table
 
 
 def aof_cost(duo: Server, redis: Server | None, reps: int, requests: int) -> dict[str, Any]:
