@@ -228,8 +228,7 @@ class App:
             return
         # _propagate_now, inline: every propagated write passes here.
         if db_index != self._stream_db:
-            self._stream_db = db_index
-            self._emit(encode_command([b"SELECT", str(db_index).encode()]))
+            self._select(db_index)
         data = encode_command(argv)
         for subscriber in feed:
             subscriber(data)
@@ -241,8 +240,7 @@ class App:
         if not feed:
             return
         if db_index != self._stream_db:
-            self._stream_db = db_index
-            self._emit(encode_command([b"SELECT", str(db_index).encode()]))
+            self._select(db_index)
         data = b"".join(map(encode_command, commands))
         for subscriber in feed:
             subscriber(data)
@@ -266,9 +264,13 @@ class App:
         if not self.feed:
             return
         if db_index != self._stream_db:
-            self._stream_db = db_index
-            self._emit(encode_command([b"SELECT", str(db_index).encode()]))
+            self._select(db_index)
         self._emit(encode_command(argv))
+
+    def _select(self, db_index: int) -> None:
+        """The next effects are in another database: SELECT it in the stream first."""
+        self._stream_db = db_index
+        self._emit(encode_command([b"SELECT", str(db_index).encode()]))
 
     def _emit(self, data: bytes) -> None:
         for subscriber in self.feed:

@@ -137,11 +137,11 @@ _CLASSIC_STATUS: Final = (STORED, NOT_STORED, EXISTS, NOT_FOUND)  # by STATUS_* 
 _META_STATUS: Final = (b"HD", b"NS", b"EX", b"NF")
 
 MEMCACHED_VERSION: Final = b"1.6.18"
+MAX_VERBOSITY_LEVEL: Final = 2
 
 # The end of a VALUE line for flags 0 and each short size: " 0 <bytes>\r\n".
 _SHORT_VALUE: Final = 1024
 _NO_FLAGS_TAILS: Final = [b" 0 %d\r\n" % size for size in range(_SHORT_VALUE)]
-MAX_VERBOSITY_LEVEL: Final = 2
 
 
 # --- classic commands ---
@@ -343,9 +343,7 @@ def mc_plain_get(ctx: MemcacheContext, req: Retrieval) -> None:
             tables = item_tables(db)
         tables.access[key] = code
     out.append(END)
-    ctx.mark = len(out)  # _flushed, inline
-    if ctx.held:
-        ctx.held.clear()
+    _flushed(ctx)
 
 
 def _flushed(ctx: MemcacheContext) -> None:
