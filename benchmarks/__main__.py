@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bgsave, failover
+from benchmarks import bgsave, failover, ladder
 from benchmarks.servers import (
     CLIENT_CPU,
     Server,
@@ -32,6 +32,7 @@ from benchmarks.servers import (
     rss_bytes,
     start_duocache,
     start_floor,
+    start_ladder,
     start_memcached,
     start_redis,
 )
@@ -171,6 +172,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 )
                     results["resp"].append(_summarize(test, size, pipeline, samples, "redis"))
                     print(_line(results["resp"][-1]), flush=True)
+        if redis is not None:
+            results["ladder"] = ladder_rows(duo, redis, floor, reps, requests, pipelines)
         mc_port = duo.extra_ports.get("memcache")
         if memcached is not None and mc_port and _accepts(mc_port):
             floor_port = floor.extra_ports["memcache"]
@@ -211,6 +214,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.quick:  # a failover run takes seconds by design (down-after-milliseconds)
         results["failover"] = failover_times(reps)
     return results
+
+
+LADDER_RUNS = (("set", 16), ("get", 16), ("set", 1), ("get", 1))
+
+
+def ladder_rows(
+    duo: Server, redis: Server, floor: Server, reps: int, requests: int, pipelines: list[int]
+) -> list[dict[str, Any]]:
+    """SET and GET (3 B) on the floor, each rung of benchmarks/ladder.py and Duocache,
+    interleaved with redis-server; a row per server with each run's ratio and CPU."""
+    runs = [(test, pipeline) for test, pipeline in LADDER_RUNS if pipeline in pipelines]
+    rungs = [start_ladder(rung) for rung in ladder.RUNGS]
+    order = [redis, floor, *rungs, duo]
+    samples: dict[tuple[str, str], list[dict[str, float]]] = {}
+    try:
+        for test, pipeline in runs:
+            n = requests if pipeline > 1 else requests // 4
+            for _ in range(reps):
+                for server in order:
+                    run = redis_benchmark(server, test, pipeline, 3, n)
+                    samples.setdefault((f"{test}_p{pipeline}", server.name), []).append(run)
+    finally:
+        for server in rungs:
+            server.stop()
+    rows = []
+    for server in order:
+        row: dict[str, Any] = {"server": server.name}
+        for test, pipeline in runs:
+            key = f"{test}_p{pipeline}"
+            ours, theirs = samples[(key, server.name)], samples[(key, "redis")]
+            row[f"{key}_ratio"] = _median_ratio(
+                [r["rps"] for r in ours], [r["rps"] for r in theirs]
+            )
+            row[f"{key}_cpu_us"] = statistics.median(r["cpu_us"] for r in ours)
+        print(f"ladder: {row}", flush=True)
+        rows.append(row)
+    return rows
 
 
 FAILOVER_COMBOS = [
@@ -371,6 +411,8 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
             f"redis-server {r['rps_off']:,.0f} -> {r['rps_on']:,.0f} ops/s "
             f"(costs {r['cost']:.0%}).",
         ]
+    if results.get("ladder"):
+        lines += _ladder_report(results["ladder"])
     save = results.get("bgsave", {})
     for name in ("duocache", "redis"):
         if name in save:
@@ -420,6 +462,36 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
     (out / "latest.json").write_text(json.dumps(results, indent=2))
     _chart(results, out / "latest.png")
     return path
+
+
+_LADDER_LABELS = {
+    "redis": "redis-server",
+    "floor": "the Python floor: a dict, names in upper case only",
+    **{f"rung {rung}": f"rung {rung}, {what}" for rung, what in ladder.RUNGS.items()},
+    "duocache": "Duocache",
+}
+
+
+def _ladder_report(rows: list[dict[str, Any]]) -> list[str]:
+    runs = [(t, p) for t, p in LADDER_RUNS if f"{t}_p{p}_ratio" in rows[0]]
+    lines = [
+        "",
+        "The ladder (benchmarks/ladder.py): the floor with Redis's per-command duties added "
+        "back one rung at a time, in their cheapest Python form; 3 B values, interleaved "
+        "with redis-server. Each cell: ratio to redis-server (CPU µs per request).",
+        "",
+        "| server | " + " | ".join(f"{t.upper()} P{p}" for t, p in runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
+    lines.extend(
+        f"| {_LADDER_LABELS.get(row['server'], row['server'])} | "
+        + " | ".join(
+            f"{row[f'{t}_p{p}_ratio']:.2f} ({row[f'{t}_p{p}_cpu_us']:.1f})" for t, p in runs
+        )
+        + " |"
+        for row in rows
+    )
+    return lines
 
 
 def _cpu_model() -> str:

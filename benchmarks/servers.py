@@ -90,12 +90,10 @@ class Server:
 def start_duocache(*args: str) -> Server:
     port, mc_port = free_port(), free_port()
     workdir = Path(tempfile.mkdtemp(prefix="bench-duocache-"))
-    cmd = [
-        sys.executable,
-        "-m",
+    duo = _start_python(
+        "duocache",
         "server",
-        "--port",
-        str(port),
+        port,
         "--memcache-port",
         str(mc_port),
         "--save",
@@ -107,33 +105,38 @@ def start_duocache(*args: str) -> Server:
         "--logfile",
         str(workdir / "log"),
         *args,
-    ]
+        workdir=workdir,
+    )
+    duo.extra_ports["memcache"] = mc_port
+    return duo
+
+
+def _start_python(
+    name: str, module: str, port: int, *args: str, workdir: Path | None = None
+) -> Server:
+    """`python -m module --port port *args` from this tree, pinned like the other servers."""
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name.replace(' ', '')}-"))
+    cmd = [sys.executable, "-m", module, "--port", str(port), *args]
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     pin(proc.pid, SERVER_CPU)
     _wait_port(port, proc)
-    return Server("duocache", "resp", proc, port, workdir, {"memcache": mc_port})
+    return Server(name, "resp", proc, port, workdir)
 
 
 def start_floor() -> Server:
     """The Python floor (benchmarks/floor.py): RESP on its port, memcached on "memcache"."""
-    port, mc_port = free_port(), free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-floor-"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.floor",
-        "--port",
-        str(port),
-        "--memcache-port",
-        str(mc_port),
-    ]
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    pin(proc.pid, SERVER_CPU)
-    _wait_port(port, proc)
-    _wait_port(mc_port, proc)
-    return Server("floor", "resp", proc, port, workdir, {"memcache": mc_port})
+    mc_port = free_port()
+    floor = _start_python("floor", "benchmarks.floor", free_port(), "--memcache-port", str(mc_port))
+    _wait_port(mc_port, floor.proc)
+    floor.extra_ports["memcache"] = mc_port
+    return floor
+
+
+def start_ladder(rung: int) -> Server:
+    """One rung of the ladder (benchmarks/ladder.py): the floor plus Redis's duties."""
+    return _start_python(f"rung {rung}", "benchmarks.ladder", free_port(), "--rung", str(rung))
 
 
 def start_redis(*args: str) -> Server | None:

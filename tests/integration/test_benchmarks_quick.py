@@ -6,12 +6,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from pymemcache.client.base import Client as MemcacheClient
 
-from benchmarks.servers import start_floor
+from benchmarks import ladder
+from benchmarks.servers import start_floor, start_ladder
 from tests.support import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -41,6 +43,11 @@ def test_quick_benchmark_writes_a_report(tmp_path: Path) -> None:
     assert "`appendonly yes`, `appendfsync everysec`" in report
     assert "BGSAVE of 50,000 keys, Duocache" in report
     assert "Loading that snapshot" in report
+    # The ladder ran: a row per rung with both ratios.
+    for rung in ladder.RUNGS:
+        assert re.search(
+            rf"\| rung {rung}, [^|]+ \| [\d.]+ \([\d.]+\) \| [\d.]+ \([\d.]+\) \|", report
+        )
 
 
 def test_the_floor_stores_and_answers_over_both_protocols() -> None:
@@ -62,3 +69,25 @@ def test_the_floor_stores_and_answers_over_both_protocols() -> None:
         r.close()
     finally:
         floor.stop()
+
+
+@pytest.mark.parametrize("rung", sorted(ladder.RUNGS))
+def test_each_rung_of_the_ladder_does_the_work_it_is_timed_on(rung: int) -> None:
+    server = start_ladder(rung)
+    try:
+        r: Any = redis.Redis(port=server.port, protocol=2)  # execute_command is untyped
+        assert r.set("k", "v1")
+        assert r.get("k") == b"v1"
+        assert r.execute_command("get", "k") == b"v1"  # names in any case
+        assert r.execute_command("sEt", "k", "v2")
+        assert r.get("k") == b"v2"
+        assert r.get("missing") is None
+        with pytest.raises(redis.ResponseError, match="wrong number of arguments for 'get'"):
+            r.execute_command("GET")
+        with pytest.raises(redis.ResponseError, match="unknown command 'NOPE'"):
+            r.execute_command("NOPE")
+        assert r.flushall()
+        assert r.get("k") is None
+        r.close()
+    finally:
+        server.stop()
