@@ -325,14 +325,8 @@ class RESPParser:
             and data[0] == 42
             and not self.require_auth
         ):
-            if (
-                len(data) < _ONE_REQUEST_MAX_BYTES
-                and data.find(42, 1) < 0  # memchr: the only '*' is the request's own
-                and not self._pending
-            ):
-                # Likely one request alone: a short one in canonical framing is read
-                # without hiredis, at half the cost.
-                argv = _one_request(data)
+            if not self._pending:
+                argv = self._lone(data)
                 if argv is not None:
                     self._pending.append(argv)
                     return
@@ -345,6 +339,31 @@ class RESPParser:
         self._buf += data
         if len(self._buf) - self._pos > self.max_buffer_bytes:
             raise ProtocolError("client-query-buffer-limit reached", reply=False)
+
+    def lone_request(self, data: bytes) -> list[bytes] | None:
+        """`data` as one request, when the parser holds nothing at all and `data` is exactly
+        one short request in canonical framing (see `_one_request`); else None. Nothing is
+        consumed either way: the caller runs the request itself, or feeds `data`."""
+        if (
+            data[:1] != b"*"
+            or self._fast
+            or self.from_primary
+            or self.require_auth
+            or self._pending
+            or self._argv is not None
+            or self._pos < len(self._buf)
+        ):
+            return None
+        return self._lone(data)
+
+    @staticmethod
+    def _lone(data: bytes) -> list[bytes] | None:
+        """`_one_request` for a chunk that starts with '*' while the parser is idle."""
+        if len(data) < _ONE_REQUEST_MAX_BYTES and data.find(42, 1) < 0:
+            # memchr: the only '*' is the request's own. Likely one request alone: a short
+            # one in canonical framing is read without hiredis, at half the cost.
+            return _one_request(data)
+        return None
 
     def _enter_fast_path(self, data: bytes) -> None:
         """Hand a chunk that starts on a request boundary to hiredis."""

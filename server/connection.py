@@ -150,7 +150,24 @@ class RESPConnection(asyncio.Protocol):
             except ProtocolError:
                 transport.close()
             return
-        self._process(ctx, transport, data, None)
+        argv = self.parser.lone_request(data)
+        if argv is None or _parked(ctx):
+            self._process(ctx, transport, data, None)  # parked: the input waits in the parser
+            return
+        # A request that came alone (pipeline 1): on the fast path it runs and is answered
+        # without the batch machinery of `_process`.
+        open_fast_path(ctx)
+        if ctx.fast_path:
+            out: list[bytes] = []
+            self._batch = out
+            try:
+                ran = run_fast(ctx, [argv], 0, out)
+            finally:
+                self._batch = None
+            if ran:
+                self._write_replies(ctx, transport, out)
+                return
+        self._process(ctx, transport, b"", argv)
 
     def _resume(self) -> None:
         """The pause ended: run the held command, then whatever arrived behind it."""
@@ -242,6 +259,13 @@ class RESPConnection(asyncio.Protocol):
             ctx.close_after_reply = True
         finally:
             self._batch = None
+        self._write_replies(ctx, transport, out)
+
+    def _write_replies(
+        self, ctx: CommandContext, transport: asyncio.Transport, out: list[bytes]
+    ) -> None:
+        """Send a batch's replies in one write, then close if a command asked for it."""
+        app = self.app
         gate = app.reply_gate
         if out:
             payload = out[0] if len(out) == 1 else b"".join(out)

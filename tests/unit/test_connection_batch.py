@@ -291,3 +291,55 @@ def test_a_blocked_client_served_inside_a_fast_batch_writes_after_the_push() -> 
         )
 
     asyncio.run(scenario())
+
+
+def test_a_lone_request_is_answered_without_the_batch_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request that arrives alone on the fast path runs straight from data_received;
+    one the fast path cannot take, or that comes while the client waits, takes `_process`
+    and is answered as in a batch."""
+
+    async def scenario() -> None:  # a served client resumes through the running loop
+        run = Runner()
+        run("CONFIG", "RESETSTAT")  # commandstats live in the process-wide command table
+        conn, transport = connect(run)
+        batches: list[object] = []
+        process = RESPConnection._process
+
+        def spy(self: RESPConnection, *args: Any) -> None:
+            batches.append(args[-1])  # the command handed over, or None for fed bytes
+            process(self, *args)
+
+        monkeypatch.setattr(RESPConnection, "_process", spy)
+
+        def send(*argv: bytes) -> bytes:
+            transport.written.clear()
+            conn.data_received(encode_command(list(argv)))
+            return b"".join(transport.written)
+
+        assert send(b"SET", b"k", b"v") == b"+OK\r\n"
+        assert send(b"GET", b"k") == b"$1\r\nv\r\n"
+        assert send(b"LPUSH", b"k", b"x") == (
+            b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        )
+        assert batches == []
+        assert send(b"ECHO", b"hi") == b"$2\r\nhi\r\n"  # off the fast path
+        assert batches == [[b"ECHO", b"hi"]]
+        assert send(b"MULTI") == b"+OK\r\n"  # not a lone request of 2 to 4 arguments
+        assert send(b"GET", b"k") == b"+QUEUED\r\n"  # the fast path is closed in MULTI
+        assert send(b"EXEC") == b"*1\r\n$1\r\nv\r\n"
+        batches.clear()
+        assert send(b"BLPOP", b"q", b"0") == b""  # parked
+        assert send(b"GET", b"k") == b""  # waits in the parser behind BLPOP
+        assert batches == [[b"BLPOP", b"q", b"0"], None]
+        other, _ = connect(run)
+        other.data_received(encode_command([b"RPUSH", b"q", b"a"]))
+        for _ in range(100):  # the served client resumes on the next loop turns
+            await asyncio.sleep(0)
+            if len(transport.written) == 2:
+                break
+        assert transport.written == [b"*2\r\n$1\r\nq\r\n$1\r\na\r\n", b"$1\r\nv\r\n"]
+        assert b"cmdstat_get:calls=3," in run("INFO", "commandstats")
+
+    asyncio.run(scenario())

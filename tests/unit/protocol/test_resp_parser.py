@@ -347,6 +347,36 @@ def test_a_lone_short_request_reads_as_the_exact_parser_reads_it(
     assert whole == _outcome(wire, 1)
     if damage == "canonical":
         assert whole == ([argv], None)
+    # What the connection runs without feeding (RESPParser.lone_request) is the same request.
+    lone = RESPParser().lone_request(wire)
+    assert lone is None or whole == ([lone], None)
+    if (
+        damage == "canonical"
+        and 2 <= len(argv) <= 4
+        and len(wire) < 4096
+        and not any(b"\r\n" in arg or b"*" in arg for arg in argv)  # these go to hiredis
+    ):
+        assert lone == argv
+
+
+def test_lone_request_takes_nothing_and_answers_only_an_idle_parser() -> None:
+    get = encode_command([b"GET", b"k"])
+    parser = RESPParser()
+    assert parser.lone_request(get) == [b"GET", b"k"]
+    assert parser.read_commands() == []  # nothing was consumed
+    assert parser.lone_request(b"") is None
+    assert parser.lone_request(b"GET k\r\n") is None  # inline: the general readers
+    assert parser.lone_request(get + get) is None  # two requests
+    parser.feed(get[:5])  # part of a request waits
+    assert parser.lone_request(get) is None
+    parser.feed(get[5:])
+    assert parser.read_commands() == [[b"GET", b"k"]]
+    parser.unread([[b"SET", b"a", b"b"]])  # a command handed back comes first
+    assert parser.lone_request(get) is None
+    for attribute in ("require_auth", "from_primary"):  # other limits, other framing
+        other = RESPParser()
+        setattr(other, attribute, True)
+        assert other.lone_request(get) is None
 
 
 @given(st.text(max_size=40))
