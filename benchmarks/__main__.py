@@ -176,21 +176,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["ladder"] = ladder_rows(duo, redis, floor, reps, requests, pipelines)
         mc_port = duo.extra_ports.get("memcache")
         if memcached is not None and mc_port and _accepts(mc_port):
-            floor_port = floor.extra_ports["memcache"]
-            for op in ["get", "set"]:
-                for pipeline in pipelines:
-                    samples = {"duocache": [], "memcached": [], "floor": []}
-                    for _ in range(reps):
+            duties = start_ladder(max(ladder.RUNGS), memcache=True)
+            targets = {
+                "duocache": (mc_port, duo.pid),
+                "memcached": (memcached.port, memcached.pid),
+                "floor": (floor.extra_ports["memcache"], floor.pid),
+                "duties": (duties.extra_ports["memcache"], duties.pid),
+            }
+            try:
+                for op in ["get", "set"]:
+                    for pipeline in pipelines:
+                        samples = {name: [] for name in targets}
                         n = requests if pipeline > 1 else requests // 4
-                        samples["duocache"].append(memcache_load(mc_port, duo.pid, op, pipeline, n))
-                        samples["memcached"].append(
-                            memcache_load(memcached.port, memcached.pid, op, pipeline, n)
-                        )
-                        samples["floor"].append(
-                            memcache_load(floor_port, floor.pid, op, pipeline, n)
-                        )
-                    results["memcache"].append(_summarize(op, 3, pipeline, samples, "memcached"))
-                    print(_line(results["memcache"][-1]), flush=True)
+                        for _ in range(reps):
+                            for name, (port, pid) in targets.items():
+                                samples[name].append(memcache_load(port, pid, op, pipeline, n))
+                        row = _summarize(op, 3, pipeline, samples, "memcached")
+                        results["memcache"].append(row)
+                        print(_line(row), flush=True)
+            finally:
+                duties.stop()
         results["aof"] = aof_cost(duo, redis, reps, requests)
         print(f"appendonly everysec: {results['aof']}", flush=True)
         # Fresh processes: after the runs above, freed arenas would absorb part of the new
@@ -347,10 +352,13 @@ def _summarize(
     if ours and theirs:
         row["ratio"] = _median_ratio([r["rps"] for r in ours], [r["rps"] for r in theirs])
         row["cpu_ratio"] = _median_ratio([r["cpu_us"] for r in ours], [r["cpu_us"] for r in theirs])
-    floor = samples.get("floor")
-    if floor and theirs:
-        row["floor_rps"] = statistics.median(r["rps"] for r in floor)
-        row["floor_ratio"] = _median_ratio([r["rps"] for r in floor], [r["rps"] for r in theirs])
+    for name in ("floor", "duties"):  # the Python servers run beside them
+        runs = samples.get(name)
+        if runs and theirs:
+            row[f"{name}_rps"] = statistics.median(r["rps"] for r in runs)
+            row[f"{name}_ratio"] = _median_ratio(
+                [r["rps"] for r in runs], [r["rps"] for r in theirs]
+            )
     return row
 
 
@@ -413,6 +421,8 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
         ]
     if results.get("ladder"):
         lines += _ladder_report(results["ladder"])
+    if any("duties_ratio" in row for row in results["memcache"]):
+        lines += _memcache_duties_report(results["memcache"])
     save = results.get("bgsave", {})
     for name in ("duocache", "redis"):
         if name in save:
@@ -491,6 +501,27 @@ def _ladder_report(rows: list[dict[str, Any]]) -> list[str]:
         + " |"
         for row in rows
     )
+    return lines
+
+
+def _memcache_duties_report(rows: list[dict[str, Any]]) -> list[str]:
+    """The memcached rows again, with the Python server that does memcached's duties."""
+    lines = [
+        "",
+        "memcached's own duties in Python (MemcacheDuties in benchmarks/ladder.py: the "
+        "floor plus the command-line checks, items with flags, CAS and deadlines, and the "
+        "statistics memcached keeps), beside the table's memcached rows. Ratio to memcached.",
+        "",
+        "| server | " + " | ".join(f"{r['test']} P{r['pipeline']}" for r in rows) + " |",
+        "|---|" + "---|" * len(rows),
+    ]
+    for label, key in (
+        ("the Python floor", "floor_ratio"),
+        ("memcached's duties", "duties_ratio"),
+        ("Duocache", "ratio"),
+    ):
+        cells = " | ".join(f"{r[key]:.2f}" if key in r else "" for r in rows)
+        lines.append(f"| {label} | {cells} |")
     return lines
 
 

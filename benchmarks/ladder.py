@@ -20,7 +20,15 @@ rung keeps the ones below it:
 Each rung answers GET, SET, FLUSHALL and CONFIG (which redis-benchmark sends) over RESP2;
 rungs 3 to 5 share one loop, so rung 3 pays for a check that only rung 4's SET uses.
 
+With --memcache-port the server also answers memcached's get, set and mn with what
+memcached does for each of them (MemcacheDuties): the floor's memcached side plus a verb
+table, the checks of the command line (token count, key length, numbers, noreply, the data
+block's end, the item size limit), items that keep their flags, CAS unique, deadline and
+last access, and the statistics behind `stats` and `stats slabs` (commands, hits and
+misses, per slab class, bytes read and written, items).
+
     python -m benchmarks.ladder --port 7000 --rung 3
+    python -m benchmarks.ladder --port 7000 --rung 5 --memcache-port 7001
 """
 
 from __future__ import annotations
@@ -358,10 +366,199 @@ async def _tick() -> None:
         await asyncio.sleep(0.1)
 
 
-async def _serve(port: int, rung: int) -> None:
+# --- memcached ---
+
+_KEY_MAX = 250
+_ITEM_MAX = 1024 * 1024
+_REALTIME_MAXDELTA = 60 * 60 * 24 * 30
+_MC_ERROR = b"ERROR\r\n"
+_MC_BAD_FORMAT = b"CLIENT_ERROR bad command line format\r\n"
+_MC_BAD_CHUNK = b"CLIENT_ERROR bad data chunk\r\n"
+_MC_TOO_LARGE = b"SERVER_ERROR object too large for cache\r\n"
+_SLAB_CLASSES = 64
+
+
+class Item:
+    __slots__ = ("atime", "cas", "data", "deadline", "flags")
+
+    def __init__(self, data: bytes, flags: int, cas: int, deadline: int, atime: int) -> None:
+        self.data = data
+        self.flags = flags
+        self.cas = cas
+        self.deadline = deadline
+        self.atime = atime
+
+
+class MemcacheStats:
+    def __init__(self) -> None:
+        self.cmd_get = 0
+        self.cmd_set = 0
+        self.get_hits = 0
+        self.get_misses = 0
+        self.bytes_read = 0
+        self.bytes_written = 0
+        self.total_items = 0
+        self.curr_items = 0
+        self.next_cas = 0
+        self.slab_sets = [0] * _SLAB_CLASSES
+        self.slab_hits = [0] * _SLAB_CLASSES
+
+
+_ITEMS: dict[bytes, Item] = {}
+_MC = MemcacheStats()
+
+
+def _slab_class(size: int) -> int:
+    """The slab class of an item of `size` bytes (chunk sizes growing by 1.25)."""
+    return min(_SLAB_CLASSES - 1, max(0, (size - 96).bit_length() - 5) * 3)
+
+
+_SLAB_BY_SIZE = [_slab_class(size) for size in range(16 * 1024)]  # a lookup, as memcached's
+
+
+def _number(token: bytes) -> int | None:
+    """safe_strtoul for the common case: plain decimal digits (anything else: None)."""
+    return int(token) if token.isdigit() and len(token) < 10 else None
+
+
+def _signed(token: bytes) -> int | None:
+    """safe_strtol for the common case: decimal digits, maybe after a minus sign."""
+    return -n if token[:1] == b"-" and (n := _number(token[1:])) is not None else _number(token)
+
+
+class MemcacheDuties(asyncio.Protocol):
+    """memcached's get, set and mn with what memcached does for each (see the module doc)."""
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.pending = b""
+
+    def data_received(self, data: bytes) -> None:
+        stats = _MC
+        stats.bytes_read += len(data)
+        buf = self.pending + data if self.pending else data
+        out: list[bytes] = []
+        append = out.append
+        now_s = _STATS.now_s
+        pos = 0
+        while (end := buf.find(b"\n", pos)) >= 0:
+            line_end = end + 1
+            tokens = buf[pos : end - 1 if buf[end - 1] == 13 else end].split()
+            verb = _MC_VERBS.get(tokens[0]) if tokens else None
+            if verb is None:
+                append(_MC_ERROR)
+            else:
+                line_end = verb(tokens, buf, line_end, append, now_s)
+                if line_end < 0:
+                    break  # the data block is not all here yet
+            pos = line_end
+        self.pending = buf[pos:]
+        if out:
+            payload = b"".join(out)
+            stats.bytes_written += len(payload)
+            self.transport.write(payload)
+
+
+McVerb = Callable[[list[bytes], bytes, int, Callable[[bytes], None], int], int]
+
+
+def _mc_get(
+    tokens: list[bytes], buf: bytes, end: int, append: Callable[[bytes], None], now_s: int
+) -> int:
+    """get <key>*: each live item's VALUE line and data, then END."""
+    stats = _MC
+    if len(tokens) < 2:
+        append(_MC_ERROR)
+        return end
+    for key in tokens[1:]:
+        if len(key) > _KEY_MAX:
+            append(_MC_BAD_FORMAT)
+            return end
+        stats.cmd_get += 1
+        item = _ITEMS.get(key)
+        if item is not None and item.deadline and item.deadline <= now_s:
+            del _ITEMS[key]
+            stats.curr_items -= 1
+            item = None
+        if item is None:
+            stats.get_misses += 1
+            continue
+        stats.get_hits += 1
+        value = item.data
+        size = len(key) + len(value)
+        stats.slab_hits[_SLAB_BY_SIZE[size] if size < 16384 else _slab_class(size)] += 1
+        item.atime = now_s  # the LRU bump
+        append(b"VALUE %b %d %d\r\n%b\r\n" % (key, item.flags, len(value), value))
+    append(b"END\r\n")
+    return end
+
+
+def _mc_set(
+    tokens: list[bytes], buf: bytes, end: int, append: Callable[[bytes], None], now_s: int
+) -> int:
+    """set <key> <flags> <exptime> <bytes> [noreply] and its data block."""
+    stats = _MC
+    count = len(tokens)
+    if count != 5 and count != 6:
+        append(_MC_ERROR)
+        return end
+    noreply = count == 6 and tokens[5] == b"noreply"
+    key = tokens[1]
+    numbers = tokens[2] + tokens[3] + tokens[4]
+    flags: int | None
+    exptime: int | None
+    size: int | None
+    if len(numbers) < 10 and numbers.isdigit():  # three short plain decimals, inline
+        flags, exptime, size = int(tokens[2]), int(tokens[3]), int(tokens[4])
+    else:
+        flags, exptime, size = _number(tokens[2]), _signed(tokens[3]), _signed(tokens[4])
+    if len(key) > _KEY_MAX or flags is None or exptime is None or size is None or size < 0:
+        append(_MC_BAD_FORMAT)
+        return end
+    stop = end + size
+    if len(buf) < stop + 2:
+        return -1
+    stats.cmd_set += 1
+    if size > _ITEM_MAX:
+        append(_MC_TOO_LARGE)
+        return stop + 2
+    if buf[stop : stop + 2] != b"\r\n":
+        append(_MC_BAD_CHUNK)
+        return stop + 2
+    deadline = 0
+    if exptime < 0:
+        deadline = -1  # expired at once
+    elif exptime:  # realtime(): an absolute unix time past 30 days, else relative
+        deadline = exptime if exptime > _REALTIME_MAXDELTA else now_s + exptime
+    stats.next_cas += 1
+    if _ITEMS.get(key) is None:
+        stats.curr_items += 1
+    _ITEMS[key] = Item(buf[end:stop], flags, stats.next_cas, deadline, now_s)
+    stats.total_items += 1
+    total = len(key) + size
+    stats.slab_sets[_SLAB_BY_SIZE[total] if total < 16384 else _slab_class(total)] += 1
+    if not noreply:
+        append(b"STORED\r\n")
+    return stop + 2
+
+
+def _mc_mn(
+    tokens: list[bytes], buf: bytes, end: int, append: Callable[[bytes], None], now_s: int
+) -> int:
+    append(b"MN\r\n")
+    return end
+
+
+_MC_VERBS: dict[bytes, McVerb] = {b"get": _mc_get, b"set": _mc_set, b"mn": _mc_mn}
+
+
+async def _serve(port: int, rung: int, memcache_port: int | None) -> None:
     table = command_table(rung)
     protocol = TableProtocol if rung < 3 else CountingProtocol if rung < 5 else ClientProtocol
-    await asyncio.get_running_loop().create_server(lambda: protocol(table), "127.0.0.1", port)
+    loop = asyncio.get_running_loop()
+    await loop.create_server(lambda: protocol(table), "127.0.0.1", port)
+    if memcache_port is not None:
+        await loop.create_server(MemcacheDuties, "127.0.0.1", memcache_port)
     await _tick()
 
 
@@ -369,9 +566,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--rung", type=int, choices=sorted(RUNGS), required=True)
+    parser.add_argument("--memcache-port", type=int)
     args = parser.parse_args()
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_serve(args.port, args.rung))
+        runner.run(_serve(args.port, args.rung, args.memcache_port))
 
 
 if __name__ == "__main__":

@@ -88,14 +88,11 @@ class Server:
 
 
 def start_duocache(*args: str) -> Server:
-    port, mc_port = free_port(), free_port()
     workdir = Path(tempfile.mkdtemp(prefix="bench-duocache-"))
-    duo = _start_python(
+    return _start_python(
         "duocache",
         "server",
-        port,
-        "--memcache-port",
-        str(mc_port),
+        free_port(),
         "--save",
         "",
         "--appendonly",
@@ -106,37 +103,52 @@ def start_duocache(*args: str) -> Server:
         str(workdir / "log"),
         *args,
         workdir=workdir,
+        memcache_port=free_port(),
     )
-    duo.extra_ports["memcache"] = mc_port
-    return duo
 
 
 def _start_python(
-    name: str, module: str, port: int, *args: str, workdir: Path | None = None
+    name: str,
+    module: str,
+    port: int,
+    *args: str,
+    workdir: Path | None = None,
+    memcache_port: int | None = None,
 ) -> Server:
-    """`python -m module --port port *args` from this tree, pinned like the other servers."""
+    """`python -m module --port port *args` from this tree, pinned like the other servers;
+    with `memcache_port`, also `--memcache-port` (the server's "memcache" port)."""
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name.replace(' ', '')}-"))
     cmd = [sys.executable, "-m", module, "--port", str(port), *args]
+    if memcache_port is not None:
+        cmd += ["--memcache-port", str(memcache_port)]
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     pin(proc.pid, SERVER_CPU)
     _wait_port(port, proc)
-    return Server(name, "resp", proc, port, workdir)
+    server = Server(name, "resp", proc, port, workdir)
+    if memcache_port is not None:
+        _wait_port(memcache_port, proc)
+        server.extra_ports["memcache"] = memcache_port
+    return server
 
 
 def start_floor() -> Server:
     """The Python floor (benchmarks/floor.py): RESP on its port, memcached on "memcache"."""
-    mc_port = free_port()
-    floor = _start_python("floor", "benchmarks.floor", free_port(), "--memcache-port", str(mc_port))
-    _wait_port(mc_port, floor.proc)
-    floor.extra_ports["memcache"] = mc_port
-    return floor
+    return _start_python("floor", "benchmarks.floor", free_port(), memcache_port=free_port())
 
 
-def start_ladder(rung: int) -> Server:
-    """One rung of the ladder (benchmarks/ladder.py): the floor plus Redis's duties."""
-    return _start_python(f"rung {rung}", "benchmarks.ladder", free_port(), "--rung", str(rung))
+def start_ladder(rung: int, memcache: bool = False) -> Server:
+    """One rung of the ladder (benchmarks/ladder.py): the floor plus Redis's duties; with
+    `memcache`, also memcached's duties on the "memcache" port."""
+    return _start_python(
+        f"rung {rung}",
+        "benchmarks.ladder",
+        free_port(),
+        "--rung",
+        str(rung),
+        memcache_port=free_port() if memcache else None,
+    )
 
 
 def start_redis(*args: str) -> Server | None:

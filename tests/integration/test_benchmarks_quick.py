@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,7 @@ def test_quick_benchmark_writes_a_report(tmp_path: Path) -> None:
     assert "`appendonly yes`, `appendfsync everysec`" in report
     assert "BGSAVE of 50,000 keys, Duocache" in report
     assert "Loading that snapshot" in report
+    assert re.search(r"\| memcached's duties \| [\d.]+ \| [\d.]+ \|", report)
     # The ladder ran: a row per rung with both ratios.
     for rung in ladder.RUNGS:
         assert re.search(
@@ -91,3 +93,45 @@ def test_each_rung_of_the_ladder_does_the_work_it_is_timed_on(rung: int) -> None
         r.close()
     finally:
         server.stop()
+
+
+def test_memcached_duties_answer_as_memcached_does() -> None:
+    """The Python server of memcached's duties keeps flags, checks what memcached checks."""
+    server = start_ladder(max(ladder.RUNGS), memcache=True)
+    port = server.extra_ports["memcache"]
+    try:
+        mc = MemcacheClient(("127.0.0.1", port), default_noreply=False)
+        assert mc.set("k", b"v1", flags=5)
+        assert mc.get("k") == b"v1"
+        assert mc.get_many(["k", "missing"]) == {"k": b"v1"}
+        assert mc.set("m", b"x" * 5000, noreply=True) is True  # a block longer than one read
+        assert mc.get("m") == b"x" * 5000
+        mc.close()
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            # Each reply checked against memcached 1.6.
+            assert _exchange(sock, b"get k\r\n") == b"VALUE k 5 2\r\nv1\r\nEND\r\n"
+            # The two bytes after the block are not CRLF; the CRLF after them is a line.
+            assert _exchange(sock, b"set k 0 0 2\r\nabcd\r\n") == (
+                b"CLIENT_ERROR bad data chunk\r\nERROR\r\n"
+            )
+            bad_format = b"CLIENT_ERROR bad command line format\r\n"
+            assert _exchange(sock, b"get " + b"k" * 251 + b"\r\n") == bad_format
+            assert _exchange(sock, b"get " + b"k" * 250 + b"\r\n") == b"END\r\n"
+            assert _exchange(sock, b"set k 0 0 -1\r\n") == bad_format
+            assert _exchange(sock, b"set gone 0 -1 1\r\nx\r\nget gone\r\n") == (
+                b"STORED\r\nEND\r\n"  # a negative exptime: expired at once
+            )
+            assert _exchange(sock, b"bogus\r\n") == b"ERROR\r\n"
+    finally:
+        server.stop()
+
+
+def _exchange(sock: socket.socket, requests: bytes) -> bytes:
+    """The replies to `requests`: everything before the reply to an `mn` sent after them."""
+    sock.sendall(requests + b"mn\r\n")
+    got = b""
+    while not got.endswith(b"MN\r\n"):
+        chunk = sock.recv(65536)
+        assert chunk, "closed"
+        got += chunk
+    return got[: -len(b"MN\r\n")]
