@@ -325,8 +325,14 @@ class RESPParser:
             and data[0] == 42
             and not self.require_auth
         ):
-            if not self._pending:
-                argv = self._lone(data)
+            if (
+                len(data) < _ONE_REQUEST_MAX_BYTES
+                and data.find(42, 1) < 0  # memchr: the only '*' is the request's own
+                and not self._pending
+            ):
+                # Likely one request alone: a short one in canonical framing is read
+                # without hiredis, at half the cost.
+                argv = _one_request(data)
                 if argv is not None:
                     self._pending.append(argv)
                     return
@@ -346,6 +352,8 @@ class RESPParser:
         consumed either way: the caller runs the request itself, or feeds `data`."""
         if (
             data[:1] != b"*"
+            or len(data) >= _ONE_REQUEST_MAX_BYTES
+            or data.find(42, 1) >= 0  # another '*': not one request alone
             or self._fast
             or self.from_primary
             or self.require_auth
@@ -354,16 +362,7 @@ class RESPParser:
             or self._pos < len(self._buf)
         ):
             return None
-        return self._lone(data)
-
-    @staticmethod
-    def _lone(data: bytes) -> list[bytes] | None:
-        """`_one_request` for a chunk that starts with '*' while the parser is idle."""
-        if len(data) < _ONE_REQUEST_MAX_BYTES and data.find(42, 1) < 0:
-            # memchr: the only '*' is the request's own. Likely one request alone: a short
-            # one in canonical framing is read without hiredis, at half the cost.
-            return _one_request(data)
-        return None
+        return _one_request(data)
 
     def _enter_fast_path(self, data: bytes) -> None:
         """Hand a chunk that starts on a request boundary to hiredis."""

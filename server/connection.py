@@ -151,7 +151,7 @@ class RESPConnection(asyncio.Protocol):
                 transport.close()
             return
         argv = self.parser.lone_request(data)
-        if argv is None or _parked(ctx):
+        if argv is None or ctx.blocked is not None:
             self._process(ctx, transport, data, None)  # parked: the input waits in the parser
             return
         # A request that came alone (pipeline 1): on the fast path it runs and is answered
