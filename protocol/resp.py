@@ -324,21 +324,11 @@ class RESPParser:
             and self._argv is None
             and data[0] == 42
             and not self.require_auth
+            and _no_reply_type_lines(data)
+            and _BIG_COUNT.search(data) is None
         ):
-            if (
-                len(data) < _ONE_REQUEST_MAX_BYTES
-                and data.find(42, 1) < 0  # memchr: the only '*' is the request's own
-                and not self._pending
-            ):
-                # Likely one request alone: a short one in canonical framing is read
-                # without hiredis, at half the cost.
-                argv = _one_request(data)
-                if argv is not None:
-                    self._pending.append(argv)
-                    return
-            if _no_reply_type_lines(data) and _BIG_COUNT.search(data) is None:
-                self._enter_fast_path(data)
-                return
+            self._enter_fast_path(data)
+            return
         if self._fast:
             # Only reachable if the caller feeds before draining; keep it exact.
             self._leave_fast_path()
@@ -349,7 +339,8 @@ class RESPParser:
     def lone_request(self, data: bytes) -> list[bytes] | None:
         """`data` as one request, when the parser holds nothing at all and `data` is exactly
         one short request in canonical framing (see `_one_request`); else None. Nothing is
-        consumed either way: the caller runs the request itself, or feeds `data`."""
+        consumed either way: the caller runs the request itself (read without hiredis, at
+        half the cost), or feeds `data`."""
         if (
             data[:1] != b"*"
             or len(data) >= _ONE_REQUEST_MAX_BYTES

@@ -332,8 +332,8 @@ _TRICKY_ARG = st.one_of(
 def test_a_lone_short_request_reads_as_the_exact_parser_reads_it(
     argv: list[bytes], damage: str
 ) -> None:
-    """A request arriving alone takes a reader of its own (RESPParser.feed); whatever it
-    holds, it must deliver what byte-by-byte feeding (the exact parser) delivers."""
+    """A request arriving alone is read without hiredis (RESPParser.lone_request); whatever
+    it holds, that must give what the fed readers give, whole or byte by byte."""
     wire = encode_command(argv)
     if damage == "zero-padded length":
         wire = wire.replace(b"\r\n$", b"\r\n$0", 1)
@@ -347,7 +347,6 @@ def test_a_lone_short_request_reads_as_the_exact_parser_reads_it(
     assert whole == _outcome(wire, 1)
     if damage == "canonical":
         assert whole == ([argv], None)
-    # What the connection runs without feeding (RESPParser.lone_request) is the same request.
     lone = RESPParser().lone_request(wire)
     assert lone is None or whole == ([lone], None)
     if (
