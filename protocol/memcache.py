@@ -401,6 +401,39 @@ class MemcacheParser:
             self._more.append(data)
             self._more_bytes += len(data)
 
+    def lone_request(self, data: bytes) -> Retrieval | Storage | None:
+        """What `next_request` would make of `data` when the parser holds nothing and `data`
+        is exactly one `get` line (keys apart by single spaces) or one plain `set` (see
+        `_plain_set`) with its data block, CRLF-ended and without NUL in the line; else None.
+        Nothing is consumed either way: the caller runs the request itself, or feeds `data`.
+        """
+        end = data.find(10)
+        if (
+            end < 1
+            or end >= READ_BUFFER_BYTES
+            or data[end - 1] != 13
+            or self._state != _LINE
+            or self._pos < len(self._buf)
+            or self._more
+        ):
+            return None
+        head = data[:4]
+        if head == b"get ":
+            if end != len(data) - 1 or 0 in data:
+                return None
+            keys = data[4:-2].split(b" ")
+            return None if b"" in keys else Retrieval(b"get", keys)
+        if head == b"set ":
+            line = data[: end - 1]
+            tokens = line.split(b" ")
+            if len(tokens) != 5 or b"" in tokens or 0 in line:
+                return None
+            request = self._plain_set(tokens, data, end + 1)
+            block = request.data if request is not None else None
+            if block is not None and len(data) == end + 3 + len(block):  # nothing after it
+                return request
+        return None
+
     def _join(self) -> None:
         self._buf = self._buf[self._pos :] + b"".join(self._more)
         self._pos = 0
@@ -602,8 +635,9 @@ class MemcacheParser:
         if command == b"get" and count > 1:
             return Retrieval(command, tokens[1:])  # _get, the commonest line, without a call
         if command == b"set" and count == 5:
-            request = self._plain_set(tokens)
+            request = self._plain_set(tokens, self._buf, self._pos)
             if request is not None:
+                self._pos += len(request.data or b"") + 2
                 return request
         ntokens = count + 1 if count < MAX_TOKENS - 1 else MAX_TOKENS
         handler = _DISPATCH.get(command)
@@ -638,23 +672,21 @@ class MemcacheParser:
             return Retrieval(command, tokens[2:], exptime)
         return Retrieval(command, tokens[1:])
 
-    def _plain_set(self, tokens: list[bytes]) -> Storage | None:
+    def _plain_set(self, tokens: list[bytes], buf: bytes, start: int) -> Storage | None:
         """`set <key> <flags> <exptime> <bytes>` whose numbers are short plain decimals and
-        whose data block is already here: what `_storage` makes of it, in fewer steps. None
-        for anything else (the caller then takes `_storage`)."""
+        whose data block is in `buf` from `start`: what `_storage` makes of it, in fewer
+        steps, consuming nothing. None for anything else (the caller then takes `_storage`).
+        """
         key = tokens[1]
         numbers = tokens[2] + tokens[3] + tokens[4]
         # Fewer than 10 digits in all: each number is below 10**9, nothing to truncate.
         if len(numbers) >= 10 or not numbers.isdigit() or len(key) > KEY_MAX_BYTES:
             return None
         vlen = int(tokens[4])
-        buf = self._buf
-        start = self._pos
         end = start + vlen
         # item_total_bytes with the flags' 4 bytes counted: near the limit, `_storage` decides.
         if len(buf) < end + 2 or 63 + len(key) + vlen > self.max_item_bytes:
             return None
-        self._pos = end + 2
         request = Storage(b"set", key, int(tokens[2]), int(tokens[3]), buf[start:end])
         if buf[end : end + 2] != b"\r\n":
             request.chunk_ok = False

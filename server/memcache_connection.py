@@ -2,7 +2,9 @@
 
 No command logic here. `data_received` feeds the sans-IO parser (protocol/memcache.py), runs
 every complete request of the batch through the verbs (server/memcache.py) and writes the
-replies of the batch with one call.
+replies of the batch with one call. A `get` or plain `set` that arrives alone and whole (what
+a client sends at pipeline 1) is read by `MemcacheParser.lone_request` and run without a
+parser round; it is answered, counted and limited as in a batch.
 
 Strategy (bounded memory): replies reference the stored values instead of copying them, and
 a batch whose replies grow past FLUSH_ENTRIES entries is written out before the next request
@@ -24,7 +26,7 @@ import time
 from collections import deque
 from typing import Final, cast
 
-from protocol.memcache import Close, MemcacheParser
+from protocol.memcache import Close, MemcacheParser, MemcacheRequest
 from server.app import App
 from server.errors import (
     MC_ERR_TOO_MANY_CONNECTIONS,
@@ -38,6 +40,10 @@ logger = logging.getLogger(__name__)
 FLUSH_ENTRIES: Final = 4096  # reply pieces gathered before a batch writes early
 SINGLE_WRITE_BYTES: Final = 1024 * 1024  # up to this, a batch goes out joined in one write
 SLICE_BYTES: Final = 256 * 1024  # larger outputs are written in slices of about this size
+
+
+def _nothing() -> None:
+    return None
 
 
 def _address(info: object) -> str:
@@ -125,18 +131,29 @@ class MemcacheConnection(asyncio.Protocol):
         if self._outbox or self._write_paused or transport is None or transport.is_closing():
             return
         transport.resume_reading()
-        self._process()
+        self.parser.max_item_bytes = self.service.max_item_bytes
+        self._process(None)
 
     def data_received(self, data: bytes) -> None:
-        self.service.stats.bytes_read += len(data)
-        self.parser.feed(data)
-        if not self._write_paused and not self._outbox:
-            self._process()
+        service = self.service
+        service.stats.bytes_read += len(data)
+        parser = self.parser
+        parser.max_item_bytes = service.max_item_bytes  # CONFIG SET may have changed it
+        if self._write_paused or self._outbox:
+            parser.feed(data)
+            return
+        request = parser.lone_request(data)
+        if request is None:
+            parser.feed(data)
+            self._process(None)
+        else:
+            self._process(request)  # it came alone (pipeline 1): no parser round
 
     # --- requests and replies ---
 
-    def _process(self) -> None:
-        """Run the buffered requests until none is complete or the client stops reading."""
+    def _process(self, lone: MemcacheRequest | None) -> None:
+        """Run the buffered requests until none is complete or the client stops reading;
+        or only `lone`, a request that came alone while the parser held nothing."""
         ctx = self.ctx
         transport = self._transport
         if ctx is None or transport is None or transport.is_closing():
@@ -145,7 +162,6 @@ class MemcacheConnection(asyncio.Protocol):
         if service.flush_at_ms is not None:
             service.check_flush()
         parser = self.parser
-        parser.max_item_bytes = service.max_item_bytes
         out: list[bytes] = []
         ctx.out = out
         ctx.mark = 0
@@ -157,12 +173,12 @@ class MemcacheConnection(asyncio.Protocol):
         close = False
         ran = False
         # Only a successful authentication below ends the parser's authentication phase.
-        auth_pending = parser.require_auth
+        auth_pending = lone is None and parser.require_auth  # lone: the parser is past it
         verbs = VERBS
-        while True:
-            request = parser.next_request()
-            if request is None:
-                break
+        # A lone request is all there is: the parser holds nothing.
+        next_request = parser.next_request if lone is None else _nothing
+        request = next_request() if lone is None else lone
+        while request is not None:
             ran = True
             verb = verbs.get(request.command)
             if verb is not None:
@@ -185,9 +201,10 @@ class MemcacheConnection(asyncio.Protocol):
                 ctx.held.clear()
                 if self._write_paused or self._outbox:
                     break
+            request = next_request()
         if ran:
             ctx.last_cmd_s = time.time()
-        ctx.state = "conn_nread" if parser.awaiting_data else "conn_waiting"
+        ctx.state = "conn_nread" if lone is None and parser.awaiting_data else "conn_waiting"
         self._send(out)
         if close:
             self._close_when_drained = True

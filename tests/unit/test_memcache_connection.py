@@ -1,0 +1,98 @@
+"""The memcached connection without sockets: a request that arrives alone skips the parser
+round (`MemcacheParser.lone_request`) and must be answered, counted and limited as in a
+batch; anything else is fed to the parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol.memcache import MemcacheParser
+from server.memcache_connection import MemcacheConnection
+from server.memcache_state import service_for
+from tests.support import Runner
+from tests.unit.test_connection_batch import FakeTransport
+
+
+def connect(run: Runner) -> tuple[MemcacheConnection, FakeTransport]:
+    conn = MemcacheConnection(run.app, service_for(run.app))
+    transport = FakeTransport()
+    conn.connection_made(transport)  # type: ignore[arg-type]
+    return conn, transport
+
+
+def stats(conn: MemcacheConnection, transport: FakeTransport) -> dict[bytes, bytes]:
+    transport.written.clear()
+    conn.data_received(b"stats\r\n")
+    lines = b"".join(transport.written).split(b"\r\n")
+    return {line.split()[1]: line.split()[2] for line in lines if line.startswith(b"STAT ")}
+
+
+def test_a_lone_get_or_set_is_answered_without_a_parser_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    rounds: list[bytes] = []
+    next_request = MemcacheParser.next_request
+
+    def spy(self: MemcacheParser) -> object:
+        rounds.append(b"round")
+        return next_request(self)
+
+    monkeypatch.setattr(MemcacheParser, "next_request", spy)
+
+    sent: list[bytes] = []
+
+    def send(data: bytes) -> bytes:
+        sent.append(data)
+        transport.written.clear()
+        conn.data_received(data)
+        return b"".join(transport.written)
+
+    assert send(b"set k 5 0 3\r\nabc\r\n") == b"STORED\r\n"
+    assert send(b"get k missing\r\n") == b"VALUE k 5 3\r\nabc\r\nEND\r\n"
+    assert send(b"set k 0 0 3\r\nabcXY") == b"CLIENT_ERROR bad data chunk\r\n"
+    assert send(b"get " + b"k" * 251 + b"\r\n") == b"CLIENT_ERROR bad command line format\r\n"
+    assert rounds == []
+    assert conn.ctx is not None
+    assert conn.ctx.state == "conn_waiting"
+    # The same bytes in other shapes take the parser and get the same answers.
+    assert send(b"get k\r\nget k\r\n") == b"VALUE k 5 3\r\nabc\r\nEND\r\n" * 2
+    assert send(b"set k 7 0 2\r\n") == b""  # the data block has not come yet
+    assert conn.ctx.state == "conn_nread"
+    assert send(b"xy\r\n") == b"STORED\r\n"
+    assert send(b"get  k\r\n") == b"VALUE k 7 2\r\nxy\r\nEND\r\n"
+    assert len(rounds) > 0
+    rounds.clear()
+    counted = stats(conn, transport)
+    assert counted[b"cmd_get"] == b"5"  # `get k missing` counts two
+    assert counted[b"get_hits"] == b"4"
+    assert counted[b"get_misses"] == b"1"
+    assert counted[b"cmd_set"] == b"3"
+    assert counted[b"bytes_read"] == b"%d" % (sum(map(len, sent)) + len(b"stats\r\n"))
+
+
+def test_a_lone_set_meets_the_item_size_limit_set_since_the_last_read() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    value = b"x" * 1500
+    conn.data_received(b"set k 0 0 1500\r\n" + value + b"\r\n")
+    assert transport.written == [b"STORED\r\n"]
+    run("CONFIG", "SET", "memcache-max-item-size", "1024")
+    transport.written.clear()
+    conn.data_received(b"set k 0 0 1500\r\n" + value + b"\r\n")
+    assert transport.written == [b"SERVER_ERROR object too large for cache\r\n"]
+    transport.written.clear()
+    conn.data_received(b"get k\r\n")  # a failed set drops the old value, as memcached does
+    assert transport.written == [b"END\r\n"]
+
+
+def test_a_lone_request_waits_while_the_client_does_not_read() -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    conn.pause_writing()
+    conn.data_received(b"set k 0 0 1\r\nv\r\n")
+    conn.data_received(b"get k\r\n")
+    assert transport.written == []
+    conn.resume_writing()
+    assert b"".join(transport.written) == b"STORED\r\nVALUE k 0 1\r\nv\r\nEND\r\n"
