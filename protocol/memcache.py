@@ -428,7 +428,7 @@ class MemcacheParser:
             tokens = line.split(b" ")
             if len(tokens) != 5 or b"" in tokens or 0 in line:
                 return None
-            request = self._plain_set(tokens, data, end + 1)
+            request = self._plain_set(tokens, data, end + 1, False)
             block = request.data if request is not None else None
             if block is not None and len(data) == end + 3 + len(block):  # nothing after it
                 return request
@@ -635,9 +635,8 @@ class MemcacheParser:
         if command == b"get" and count > 1:
             return Retrieval(command, tokens[1:])  # _get, the commonest line, without a call
         if command == b"set" and count == 5:
-            request = self._plain_set(tokens, self._buf, self._pos)
+            request = self._plain_set(tokens, self._buf, self._pos, True)
             if request is not None:
-                self._pos += len(request.data or b"") + 2
                 return request
         ntokens = count + 1 if count < MAX_TOKENS - 1 else MAX_TOKENS
         handler = _DISPATCH.get(command)
@@ -672,11 +671,13 @@ class MemcacheParser:
             return Retrieval(command, tokens[2:], exptime)
         return Retrieval(command, tokens[1:])
 
-    def _plain_set(self, tokens: list[bytes], buf: bytes, start: int) -> Storage | None:
+    def _plain_set(
+        self, tokens: list[bytes], buf: bytes, start: int, consume: bool
+    ) -> Storage | None:
         """`set <key> <flags> <exptime> <bytes>` whose numbers are short plain decimals and
         whose data block is in `buf` from `start`: what `_storage` makes of it, in fewer
-        steps, consuming nothing. None for anything else (the caller then takes `_storage`).
-        """
+        steps; with `consume`, the parser moves past the block. None for anything else (the
+        caller then takes `_storage`)."""
         key = tokens[1]
         numbers = tokens[2] + tokens[3] + tokens[4]
         # Fewer than 10 digits in all: each number is below 10**9, nothing to truncate.
@@ -687,6 +688,8 @@ class MemcacheParser:
         # item_total_bytes with the flags' 4 bytes counted: near the limit, `_storage` decides.
         if len(buf) < end + 2 or 63 + len(key) + vlen > self.max_item_bytes:
             return None
+        if consume:
+            self._pos = end + 2
         request = Storage(b"set", key, int(tokens[2]), int(tokens[3]), buf[start:end])
         if buf[end : end + 2] != b"\r\n":
             request.chunk_ok = False

@@ -216,8 +216,11 @@ class MemcacheConnection(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        if len(out) == 1:
-            payload = out[0]
+        if len(out) <= 4:
+            # A single get's reply, say. Four pieces hold at most one stored value (each comes
+            # with its header line and CRLF), so joining them copies at most one item; joined,
+            # the size costs nothing more. Past SINGLE_WRITE_BYTES the copy is dropped below.
+            payload = out[0] if len(out) == 1 else b"".join(out)
             size = len(payload)
         else:
             size = sum(map(len, out))

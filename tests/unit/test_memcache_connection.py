@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from protocol.memcache import MemcacheParser
-from server.memcache_connection import MemcacheConnection
+from server.memcache_connection import SINGLE_WRITE_BYTES, MemcacheConnection
 from server.memcache_state import service_for
 from tests.support import Runner
 from tests.unit.test_connection_batch import FakeTransport
@@ -96,3 +96,18 @@ def test_a_lone_request_waits_while_the_client_does_not_read() -> None:
     assert transport.written == []
     conn.resume_writing()
     assert b"".join(transport.written) == b"STORED\r\nVALUE k 0 1\r\nv\r\nEND\r\n"
+
+
+def test_a_lone_get_of_a_large_item_goes_out_through_the_outbox() -> None:
+    """Past SINGLE_WRITE_BYTES a reply is written from references in slices, not joined
+    into one copy, however few pieces it has."""
+    run = Runner()
+    run("CONFIG", "SET", "memcache-max-item-size", str(4 * 1024 * 1024))
+    conn, transport = connect(run)
+    value = bytes(range(256)) * (SINGLE_WRITE_BYTES // 256 + 1)
+    conn.data_received(b"set k 0 0 %d\r\n%b\r\n" % (len(value), value))
+    assert transport.written == [b"STORED\r\n"]
+    transport.written.clear()
+    conn.data_received(b"get k\r\n")
+    assert len(transport.written) > 1
+    assert b"".join(transport.written) == b"VALUE k 0 %d\r\n%b\r\nEND\r\n" % (len(value), value)

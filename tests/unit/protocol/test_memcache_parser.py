@@ -760,7 +760,9 @@ class _GeneralStorageParser(MemcacheParser):
 
     __slots__ = ()
 
-    def _plain_set(self, tokens: list[bytes], buf: bytes, start: int) -> Storage | None:
+    def _plain_set(
+        self, tokens: list[bytes], buf: bytes, start: int, consume: bool
+    ) -> Storage | None:
         return None
 
 
