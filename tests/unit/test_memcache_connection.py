@@ -90,10 +90,13 @@ def test_a_lone_set_meets_the_item_size_limit_set_since_the_last_read() -> None:
 def test_a_lone_request_waits_while_the_client_does_not_read() -> None:
     run = Runner()
     conn, transport = connect(run)
+    other, other_transport = connect(run)
     conn.pause_writing()
     conn.data_received(b"set k 0 0 1\r\nv\r\n")
     conn.data_received(b"get k\r\n")
     assert transport.written == []
+    other.data_received(b"get k\r\n")
+    assert other_transport.written == [b"END\r\n"]  # the set has not run yet
     conn.resume_writing()
     assert b"".join(transport.written) == b"STORED\r\nVALUE k 0 1\r\nv\r\nEND\r\n"
 
