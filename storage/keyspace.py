@@ -94,6 +94,7 @@ class Database:
         "access",
         "blocked",
         "data",
+        "deadlines_seen",
         "expires",
         "index",
         "keyspace",
@@ -109,6 +110,9 @@ class Database:
         self.index = index
         self.data: list[dict[bytes, Any]] = [{} for _ in range(NUM_SHARDS)]
         self.expires: list[dict[bytes, int]] = [{} for _ in range(NUM_SHARDS)]
+        # Set when a key gets a deadline; the active expire cycle clears it when it finds no
+        # deadline left, so a database without any costs it one test, not NUM_SHARDS.
+        self.deadlines_seen = False
         # key -> the watchers (opaque to storage) that must learn of a change.
         self.watched: dict[bytes, set[Any]] = {}
         # Memory accounting (see the module docstring).
@@ -245,6 +249,7 @@ class Database:
             if key not in exp:
                 self.used += EXPIRE_ENTRY
             exp[key] = expire_at_ms
+            self.deadlines_seen = True
         elif exp and exp.pop(key, None) is not None:
             self.used -= EXPIRE_ENTRY
         if old is None:
@@ -358,6 +363,7 @@ class Database:
         if key not in exp:
             self.used += EXPIRE_ENTRY
         exp[key] = expire_at_ms
+        self.deadlines_seen = True
 
     def persist(self, key: bytes) -> bool:
         """Remove the deadline of `key`; report whether it had one."""
@@ -384,6 +390,7 @@ class Database:
             self.keyspace.on_watched_replaced(self, None)
         self.data = [{} for _ in range(NUM_SHARDS)]
         self.expires = [{} for _ in range(NUM_SHARDS)]
+        self.deadlines_seen = False
         self.used = 0
         self.sized = {}
         self.stale = set()
@@ -541,6 +548,7 @@ class Keyspace:
             self.on_watched_replaced(db, da)
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
+        da.deadlines_seen, db.deadlines_seen = db.deadlines_seen, da.deadlines_seen
         da.used, db.used = db.used, da.used
         da.sized, db.sized = db.sized, da.sized
         da.stale, db.stale = db.stale, da.stale
@@ -630,8 +638,9 @@ class Keyspace:
         now = self.clock.now_ms()
         while visited < total:
             db = self.dbs[self._expire_db]
-            if self._expire_shard == 0 and not any(db.expires):
+            if self._expire_shard == 0 and not (db.deadlines_seen and any(db.expires)):
                 # No key of this database has a deadline: skip its shards in one step.
+                db.deadlines_seen = False
                 visited += NUM_SHARDS
                 self._expire_db = (self._expire_db + 1) % len(self.dbs)
                 continue

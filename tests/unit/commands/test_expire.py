@@ -234,3 +234,32 @@ def test_persist_of_an_expired_key(run: Runner) -> None:
     run.clock.advance(6)
     assert run("PERSIST", "k") == 0
     assert run("EXISTS", "k") == 0
+
+
+def test_the_active_cycle_finds_every_way_a_deadline_arrives(run: Runner) -> None:
+    """The cycle skips a database in which it found no deadline, until one arrives: with
+    SET .. PX, with EXPIRE, or with a database swapped in (FLUSHALL leaves none)."""
+    keyspace = run.app.keyspace
+    db = keyspace.dbs[0]
+    assert keyspace.active_expire_cycle(1.0) == 0
+    assert db.deadlines_seen is False  # one test per cycle for this database
+    run("SET", "a", "1", "PX", "10")
+    run.clock.advance(50)
+    assert keyspace.active_expire_cycle(1.0) == 1
+    assert keyspace.active_expire_cycle(1.0) == 0
+    assert db.deadlines_seen is False
+    run("SET", "b", "1")
+    run("EXPIRE", "b", "1")
+    run.clock.advance(2000)
+    assert keyspace.active_expire_cycle(1.0) == 1
+    assert keyspace.active_expire_cycle(1.0) == 0
+    run("SELECT", "1")
+    run("SET", "c", "1", "PX", "10")
+    run("SWAPDB", "0", "1")
+    run.clock.advance(50)
+    assert keyspace.active_expire_cycle(1.0) == 1
+    assert run("DBSIZE") == 0
+    run("SET", "d", "1", "PX", "10")
+    assert keyspace.dbs[1].deadlines_seen is True
+    run("FLUSHALL")
+    assert keyspace.dbs[1].deadlines_seen is False
