@@ -23,7 +23,7 @@ from protocol.errors import ProtocolError
 from protocol.resp import OK, RawReply, RESPParser, encode_reply, error_bytes
 from server.app import App
 from server.context import NO_REPLY, POSTPONED, REPLY_ON, REPLY_SKIP, CommandContext
-from server.dispatch import execute, open_fast_path, run_fast
+from server.dispatch import execute, open_fast_path, run_fast, run_lone
 from server.errors import ERR_PROTECTED_MODE
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class RESPConnection(asyncio.Protocol):
             out: list[bytes] = []
             self._batch = out
             try:
-                ran = run_fast(ctx, [argv], 0, out)
+                ran = run_lone(ctx, argv, out)
             finally:
                 self._batch = None
             if ran:

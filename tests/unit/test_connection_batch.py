@@ -343,3 +343,92 @@ def test_a_lone_request_is_answered_without_the_batch_path(
         assert b"cmdstat_get:calls=3," in run("INFO", "commandstats")
 
     asyncio.run(scenario())
+
+
+_LONE_SEQUENCE = [
+    [b"SET", b"a", b"1"],
+    [b"INCR", b"a"],
+    [b"EXPIRE", b"a", b"100"],  # rewritten for the stream: PEXPIREAT
+    [b"GET", b"gone"],  # expired: a DEL is propagated before the reply
+    [b"LPUSH", b"a", b"x"],  # WRONGTYPE
+    [b"LPUSH", b"q", b"x"],  # serves the parked client: its LPOP follows the LPUSH
+    [b"get", b"a"],
+    [b"DEL", b"nothing"],  # nothing changed: nothing propagated
+    [b"INCR", b"a"],
+]
+
+
+def _calls(info: bytes) -> dict[bytes, bytes]:
+    """INFO commandstats as command -> calls."""
+    return {
+        line.split(b":")[0]: line.split(b"calls=")[1].split(b",")[0]
+        for line in info.splitlines()
+        if line.startswith(b"cmdstat_")
+    }
+
+
+def _one_by_one_or_batched(batched: bool) -> tuple[Any, ...]:
+    """_LONE_SEQUENCE sent one request per read (`run_lone`) or in one read (`run_fast`):
+    the replies, the parked client's, the write stream, the commandstats calls, the dirty
+    count and the commands processed."""
+    result: list[Any] = []
+
+    async def scenario() -> None:
+        run = Runner()
+        run("CONFIG", "RESETSTAT")  # commandstats live in the process-wide command table
+        run("SET", "gone", "x", "PX", "10")
+        run.clock.advance(20)
+        waiter, waiter_transport = connect(run)
+        waiter.data_received(encode_command([b"BLPOP", b"q", b"0"]))
+        conn, transport = connect(run)
+        run.feed.clear()
+        dirty = run.app.dirty
+        processed = run.app.commands_processed
+        if batched:
+            conn.data_received(b"".join(map(encode_command, _LONE_SEQUENCE)))
+        else:
+            for argv in _LONE_SEQUENCE:
+                conn.data_received(encode_command(argv))
+        result.extend(
+            [
+                b"".join(transport.written),
+                b"".join(waiter_transport.written),
+                b"".join(run.feed),
+                _calls(run("INFO", "commandstats")),
+                run.app.dirty - dirty,
+                run.app.commands_processed - processed,
+            ]
+        )
+
+    asyncio.run(scenario())
+    return tuple(result)
+
+
+def test_a_lone_request_runs_as_it_runs_in_a_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request that came alone runs through `run_lone`, which repeats `run_fast`'s body
+    for one command: the replies, the stream (a rewritten write, a lazy-expiry DEL, the
+    write of a served client), the statistics and the dirty count are those of a batch."""
+    lone_calls: list[bytes] = []
+    run_lone = dispatch.run_lone
+
+    def spy(ctx: Any, argv: list[bytes], out: list[bytes]) -> bool:
+        ran = run_lone(ctx, argv, out)
+        if ran:
+            lone_calls.append(argv[0])
+        return ran
+
+    monkeypatch.setattr("server.connection.run_lone", spy)
+    one_by_one = _one_by_one_or_batched(batched=False)
+    assert lone_calls == [argv[0] for argv in _LONE_SEQUENCE]
+    lone_calls.clear()
+    batched = _one_by_one_or_batched(batched=True)
+    assert lone_calls == []
+    assert one_by_one == batched
+    replies, served, stream, calls, dirty, processed = batched
+    assert replies.startswith(b"+OK\r\n:2\r\n:1\r\n$-1\r\n-WRONGTYPE")
+    assert served == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
+    for written in (b"PEXPIREAT", b"DEL\r\n$4\r\ngone", b"LPOP"):
+        assert written in stream
+    assert calls[b"cmdstat_incr"] == calls[b"cmdstat_get"] == b"2"
+    assert dirty == 6
+    assert processed == len(_LONE_SEQUENCE) + 1  # and the BLPOP served
