@@ -437,6 +437,34 @@ class MemcacheParser:
                 return request
         return None
 
+    def get_lines(self, data: bytes, max_keys: int) -> list[Retrieval] | None:
+        """What `next_request` would make of `data`, read in one pass, when the parser holds
+        nothing and `data` is only whole `get` lines (each as `lone_request` takes one: keys
+        apart by single spaces, CRLF-ended, no NUL) holding at most `max_keys` keys in all;
+        else None. What a client pipelining gets sends. Nothing is consumed either way."""
+        if (
+            self._state != _LINE
+            or self._pos < len(self._buf)
+            or self._more
+            or data[:4] != b"get "
+            or 0 in data
+        ):
+            return None
+        lines = data.split(b"\r\n")
+        if lines.pop() or data.count(10) != len(lines):
+            return None  # not CRLF-ended, or a bare LF ends a line of its own
+        requests: list[Retrieval] = []
+        append = requests.append
+        for line in lines:
+            if line[:4] != b"get " or len(line) >= READ_BUFFER_BYTES - 1:
+                return None  # a longer line takes `next_request`'s own path for long gets
+            keys = line[4:].split(b" ")
+            max_keys -= len(keys)
+            if max_keys < 0 or b"" in keys:
+                return None
+            append(Retrieval(b"get", keys))
+        return requests
+
     def _join(self) -> None:
         self._buf = self._buf[self._pos :] + b"".join(self._more)
         self._pos = 0

@@ -3,8 +3,9 @@
 No command logic here. `data_received` feeds the sans-IO parser (protocol/memcache.py), runs
 every complete request of the batch through the verbs (server/memcache.py) and writes the
 replies of the batch with one call. A `get` or plain `set` that arrives alone and whole (what
-a client sends at pipeline 1) is read by `MemcacheParser.lone_request` and run without a
-parser round; it is answered, counted and limited as in a batch.
+a client sends at pipeline 1) is read by `MemcacheParser.lone_request`, and a read of whole
+`get` lines only (a client pipelining gets) by `MemcacheParser.get_lines`, and run without
+parser rounds; they are answered, counted and limited as in a batch.
 
 Strategy (bounded memory): replies reference the stored values instead of copying them, and
 a batch whose replies grow past FLUSH_ENTRIES entries is written out before the next request
@@ -24,9 +25,11 @@ import logging
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
+from itertools import chain
 from typing import Final, cast
 
-from protocol.memcache import Close, MemcacheParser, MemcacheRequest
+from protocol.memcache import Close, MemcacheParser, MemcacheRequest, Retrieval
 from server.app import App
 from server.errors import (
     MC_ERR_TOO_MANY_CONNECTIONS,
@@ -38,6 +41,10 @@ from server.serve import EXTRA_LISTENERS, ProtocolFactory
 logger = logging.getLogger(__name__)
 
 FLUSH_ENTRIES: Final = 4096  # reply pieces gathered before a batch writes early
+# A run of gets read in one pass holds at most this many keys: each adds at most three reply
+# pieces, and each get an END, so the run's replies stay under FLUSH_ENTRIES.
+_RUN_KEYS: Final = (FLUSH_ENTRIES - 1) // 4
+_END: Final = (None,)  # what follows a run of gets: no request
 SINGLE_WRITE_BYTES: Final = 1024 * 1024  # up to this, a batch goes out joined in one write
 SLICE_BYTES: Final = 256 * 1024  # larger outputs are written in slices of about this size
 
@@ -143,17 +150,23 @@ class MemcacheConnection(asyncio.Protocol):
             parser.feed(data)
             return
         request = parser.lone_request(data)
-        if request is None:
-            parser.feed(data)
-            self._process(None)
-        else:
+        if request is not None:
             self._process(request)  # it came alone (pipeline 1): no parser round
+            return
+        gets = parser.get_lines(data, _RUN_KEYS)
+        if gets is not None:
+            self._process(None, gets)  # pipelined gets: read in one pass
+            return
+        parser.feed(data)
+        self._process(None)
 
     # --- requests and replies ---
 
-    def _process(self, lone: MemcacheRequest | None) -> None:
-        """Run the buffered requests until none is complete or the client stops reading;
-        or only `lone`, a request that came alone while the parser held nothing."""
+    def _process(self, lone: MemcacheRequest | None, run: list[Retrieval] | None = None) -> None:
+        """Run the buffered requests until none is complete or the client stops reading; or,
+        while the parser holds nothing, only `lone`, a request that came alone, or `run`, a
+        run of gets (`get_lines`; its replies stay under FLUSH_ENTRIES, so it is never cut
+        short)."""
         ctx = self.ctx
         transport = self._transport
         if ctx is None or transport is None or transport.is_closing():
@@ -173,11 +186,20 @@ class MemcacheConnection(asyncio.Protocol):
         close = False
         ran = False
         # Only a successful authentication below ends the parser's authentication phase.
-        auth_pending = lone is None and parser.require_auth  # lone: the parser is past it
+        fed = lone is None and run is None  # else that is all there is: the parser holds nothing
+        auth_pending = fed and parser.require_auth  # else the parser is past it
         verbs = VERBS
-        # A lone request is all there is: the parser holds nothing.
-        next_request = parser.next_request if lone is None else _nothing
-        request = next_request() if lone is None else lone
+        next_request: Callable[[], MemcacheRequest | None]
+        request: MemcacheRequest | None
+        if run is not None:
+            next_request = chain(run, _END).__next__
+            request = next_request()
+        elif lone is None:
+            next_request = parser.next_request
+            request = next_request()
+        else:
+            next_request = _nothing
+            request = lone
         while request is not None:
             ran = True
             verb = verbs.get(request.command)
@@ -204,7 +226,7 @@ class MemcacheConnection(asyncio.Protocol):
             request = next_request()
         if ran:
             ctx.last_cmd_s = time.time()
-        ctx.state = "conn_nread" if lone is None and parser.awaiting_data else "conn_waiting"
+        ctx.state = "conn_nread" if fed and parser.awaiting_data else "conn_waiting"
         self._send(out)
         if close:
             self._close_when_drained = True

@@ -1,13 +1,13 @@
-"""The memcached connection without sockets: a request that arrives alone skips the parser
-round (`MemcacheParser.lone_request`) and must be answered, counted and limited as in a
-batch; anything else is fed to the parser."""
+"""The memcached connection without sockets: a request that arrives alone, or a read of get
+lines only, skips the parser rounds (`MemcacheParser.lone_request`, `get_lines`) and must be
+answered, counted and limited as in a batch; anything else is fed to the parser."""
 
 from __future__ import annotations
 
 import pytest
 
 from protocol.memcache import MemcacheParser
-from server.memcache_connection import SINGLE_WRITE_BYTES, MemcacheConnection
+from server.memcache_connection import _RUN_KEYS, SINGLE_WRITE_BYTES, MemcacheConnection
 from server.memcache_state import service_for
 from tests.support import Runner
 from tests.unit.test_connection_batch import FakeTransport
@@ -70,6 +70,48 @@ def test_a_lone_get_or_set_is_answered_without_a_parser_round(
     assert counted[b"get_misses"] == b"1"
     assert counted[b"cmd_set"] == b"3"
     assert counted[b"bytes_read"] == b"%d" % (sum(map(len, sent)) + len(b"stats\r\n"))
+
+
+def test_pipelined_gets_are_answered_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read holding only get lines (what a client pipelining gets sends) is read by
+    `get_lines` and run without parser rounds: the replies, in order, and the statistics
+    are those of the same bytes fed piece by piece. Past the key budget the parser reads it."""
+    run = Runner()
+    conn, transport = connect(run)
+    other, other_transport = connect(run)  # fed one byte at a time: the parser's answers
+    conn.data_received(b"set a 3 0 1\r\nx\r\nset b 0 0 2\r\nyz\r\n")
+    rounds: list[bytes] = []
+    next_request = MemcacheParser.next_request
+
+    def spy(self: MemcacheParser) -> object:
+        rounds.append(b"round")
+        return next_request(self)
+
+    monkeypatch.setattr(MemcacheParser, "next_request", spy)
+    gets = b"get a\r\nget b missing a\r\nget " + b"k" * 251 + b" a\r\nget nothing\r\n"
+    transport.written.clear()
+    conn.data_received(gets)
+    assert rounds == []
+    assert b"".join(transport.written) == (
+        b"VALUE a 3 1\r\nx\r\nEND\r\n"
+        b"VALUE b 0 2\r\nyz\r\nVALUE a 3 1\r\nx\r\nEND\r\n"
+        b"CLIENT_ERROR bad command line format\r\n"
+        b"END\r\n"
+    )
+    for byte in range(len(gets)):
+        other.data_received(gets[byte : byte + 1])
+    assert rounds != []
+    assert b"".join(other_transport.written) == b"".join(transport.written)
+    counted = stats(conn, transport)
+    assert counted[b"cmd_get"] == b"10"  # both connections, the too-long key not counted
+    assert counted[b"get_hits"] == b"6"
+    assert counted[b"get_misses"] == b"4"
+    rounds.clear()
+    many = b"get a\r\n" * (_RUN_KEYS + 1)  # over the budget: the parser reads it
+    transport.written.clear()
+    conn.data_received(many)
+    assert rounds != []
+    assert b"".join(transport.written) == b"VALUE a 3 1\r\nx\r\nEND\r\n" * (_RUN_KEYS + 1)
 
 
 def test_a_lone_set_meets_the_item_size_limit_set_since_the_last_read() -> None:

@@ -851,6 +851,68 @@ def test_a_lone_request_reads_as_the_fed_parser_reads_it(first: bytes, second: b
         assert lone is None  # more than one request, or a fragment after it
 
 
+_GET_LINES = st.sampled_from(
+    [
+        b"get k\r\n",
+        b"get k1 k2 key:000000012345\r\n",
+        b"get  k\r\n",  # empty tokens
+        b"get k \r\n",
+        b"get \r\n",
+        b"get\r\n",
+        b"get k\n",  # no CR
+        b"get k\0x\r\n",  # NUL: the key ends there
+        b"get a\rb\r\n",  # a CR inside a key is part of it
+        b"get a\nget b\r\n",  # a bare LF ends a line
+        b"get k\r\r\n",  # the key ends with a CR
+        b"get " + b"k" * 251 + b"\r\n",  # too long a key: the verb answers
+        b"get " + b"k " * 8200 + b"k\r\n",  # past the read buffer
+        b"gets k\r\n",
+        b"GET k\r\n",
+        b"\r\n",
+        b"set k 0 0 3\r\nabc\r\n",
+        b"mn\r\n",
+    ]
+)
+_PLAIN_GETS = (b"get k\r\n", b"get k1 k2 key:000000012345\r\n", b"get a\rb\r\n", b"get k\r\r\n")
+
+
+@given(
+    lines=st.lists(_GET_LINES, min_size=1, max_size=5),
+    tail=st.sampled_from([b"", b"get", b"get k\r"]),
+    max_keys=st.sampled_from([1, 3, 100, 10_000]),
+)
+def test_a_run_of_gets_reads_as_the_fed_parser_reads_it(
+    lines: list[bytes], tail: bytes, max_keys: int
+) -> None:
+    """Pipelined gets are read by `get_lines` in one pass; when it answers, it must give
+    what feeding the same bytes gives, within the key budget, and consume nothing."""
+    data = b"".join(lines) + tail
+    parser = MemcacheParser()
+    run = parser.get_lines(data, max_keys)
+    assert parser.buffered_bytes == 0  # nothing was consumed
+    if run is not None:
+        assert parse(data) == run
+        assert sum(len(request.keys) for request in run) <= max_keys
+    keys = sum(line.count(b" ") for line in lines)
+    if not tail and keys <= max_keys and all(line in _PLAIN_GETS for line in lines):
+        assert run is not None  # plain gets within the budget do take it
+
+
+def test_get_lines_answers_only_an_idle_parser() -> None:
+    gets = b"get a\r\nget b c\r\n"
+    expected = [Retrieval(b"get", [b"a"]), Retrieval(b"get", [b"b", b"c"])]
+    assert MemcacheParser().get_lines(gets, 3) == expected
+    assert MemcacheParser().get_lines(gets, 2) is None  # over the key budget
+    waiting = MemcacheParser()
+    waiting.feed(b"get")  # part of a line waits
+    assert waiting.get_lines(gets, 3) is None
+    block = MemcacheParser()
+    block.feed(b"set k 0 0 3\r\nab")  # a data block waits
+    assert block.next_request() is None
+    assert block.get_lines(gets, 3) is None
+    assert MemcacheParser(require_auth=True).get_lines(gets, 3) is None
+
+
 def test_lone_request_answers_only_an_idle_parser() -> None:
     get = b"get k\r\n"
     assert MemcacheParser().lone_request(get) == Retrieval(b"get", [b"k"])
