@@ -437,30 +437,67 @@ class MemcacheParser:
                 return request
         return None
 
-    def get_lines(self, data: bytes, max_keys: int) -> list[Retrieval] | None:
+    def plain_run(self, data: bytes, max_replies: int) -> list[Retrieval | Storage] | None:
         """What `next_request` would make of `data`, read in one pass, when the parser holds
-        nothing and `data` is only whole `get` lines (each as `lone_request` takes one: keys
-        apart by single spaces, CRLF-ended, no NUL) holding at most `max_keys` keys in all;
-        else None. What a client pipelining gets sends. Nothing is consumed either way."""
-        if (
-            self._state != _LINE
-            or self._pos < len(self._buf)
-            or self._more
-            or data[:4] != b"get "
-            or 0 in data
-        ):
+        nothing and `data` is only whole `get` lines and plain `set`s with their data blocks,
+        each as `lone_request` takes one, whose replies come to at most `max_replies` pieces
+        (three per key a get asks for and one for its END, one per set); else None. What a
+        client pipelining gets or sets sends. Nothing is consumed either way."""
+        if self._state != _LINE or self._pos < len(self._buf) or self._more:
+            return None
+        if data[:4] == b"get " and b"\nset " not in data:
+            return self._get_run(data, max_replies)
+        requests: list[Retrieval | Storage] = []
+        append = requests.append
+        pos = 0
+        size = len(data)
+        while pos < size:
+            end = data.find(10, pos)
+            # A longer line takes `next_request`'s own path (long gets, too long a line).
+            if end < 0 or end - pos >= READ_BUFFER_BYTES or data[end - 1] != 13:
+                return None
+            head = data[pos : pos + 4]
+            if head == b"get ":
+                line = data[pos + 4 : end - 1]
+                keys = line.split(b" ")
+                max_replies -= 3 * len(keys) + 1
+                if max_replies < 0 or b"" in keys or 0 in line:
+                    return None
+                append(Retrieval(b"get", keys))
+                pos = end + 1
+            elif head == b"set ":
+                line = data[pos : end - 1]
+                tokens = line.split(b" ")
+                if len(tokens) != 5 or b"" in tokens or 0 in line:
+                    return None
+                request = self._plain_set(tokens, data, end + 1, False)
+                if request is None or request.data is None:
+                    return None
+                max_replies -= 1
+                if max_replies < 0:
+                    return None
+                append(request)
+                pos = end + 3 + len(request.data)
+            else:
+                return None
+        return requests
+
+    def _get_run(self, data: bytes, max_replies: int) -> list[Retrieval | Storage] | None:
+        """`plain_run` for `get` lines only, the common case, split in one step (a third of
+        the cost per line of finding each line end)."""
+        if 0 in data:
             return None
         lines = data.split(b"\r\n")
         if lines.pop() or data.count(10) != len(lines):
             return None  # not CRLF-ended, or a bare LF ends a line of its own
-        requests: list[Retrieval] = []
+        requests: list[Retrieval | Storage] = []
         append = requests.append
         for line in lines:
             if line[:4] != b"get " or len(line) >= READ_BUFFER_BYTES - 1:
                 return None  # a longer line takes `next_request`'s own path for long gets
             keys = line[4:].split(b" ")
-            max_keys -= len(keys)
-            if max_keys < 0 or b"" in keys:
+            max_replies -= 3 * len(keys) + 1
+            if max_replies < 0 or b"" in keys:
                 return None
             append(Retrieval(b"get", keys))
         return requests

@@ -4,8 +4,8 @@ No command logic here. `data_received` feeds the sans-IO parser (protocol/memcac
 every complete request of the batch through the verbs (server/memcache.py) and writes the
 replies of the batch with one call. A `get` or plain `set` that arrives alone and whole (what
 a client sends at pipeline 1) is read by `MemcacheParser.lone_request`, and a read of whole
-`get` lines only (a client pipelining gets) by `MemcacheParser.get_lines`, and run without
-parser rounds; they are answered, counted and limited as in a batch.
+`get` lines and plain `set`s only (a client pipelining them) by `MemcacheParser.plain_run`,
+and run without parser rounds; they are answered, counted and limited as in a batch.
 
 Strategy (bounded memory): replies reference the stored values instead of copying them, and
 a batch whose replies grow past FLUSH_ENTRIES entries is written out before the next request
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from itertools import chain
 from typing import Final, cast
 
-from protocol.memcache import Close, MemcacheParser, MemcacheRequest, Retrieval
+from protocol.memcache import Close, MemcacheParser, MemcacheRequest, Retrieval, Storage
 from server.app import App
 from server.errors import (
     MC_ERR_TOO_MANY_CONNECTIONS,
@@ -41,10 +41,7 @@ from server.serve import EXTRA_LISTENERS, ProtocolFactory
 logger = logging.getLogger(__name__)
 
 FLUSH_ENTRIES: Final = 4096  # reply pieces gathered before a batch writes early
-# A run of gets read in one pass holds at most this many keys: each adds at most three reply
-# pieces, and each get an END, so the run's replies stay under FLUSH_ENTRIES.
-_RUN_KEYS: Final = (FLUSH_ENTRIES - 1) // 4
-_END: Final = (None,)  # what follows a run of gets: no request
+_END: Final = (None,)  # what follows a run read in one pass: no request
 SINGLE_WRITE_BYTES: Final = 1024 * 1024  # up to this, a batch goes out joined in one write
 SLICE_BYTES: Final = 256 * 1024  # larger outputs are written in slices of about this size
 
@@ -153,20 +150,22 @@ class MemcacheConnection(asyncio.Protocol):
         if request is not None:
             self._process(request)  # it came alone (pipeline 1): no parser round
             return
-        gets = parser.get_lines(data, _RUN_KEYS)
-        if gets is not None:
-            self._process(None, gets)  # pipelined gets: read in one pass
+        run = parser.plain_run(data, FLUSH_ENTRIES - 1)
+        if run is not None:
+            self._process(None, run)  # pipelined gets and sets: read in one pass
             return
         parser.feed(data)
         self._process(None)
 
     # --- requests and replies ---
 
-    def _process(self, lone: MemcacheRequest | None, run: list[Retrieval] | None = None) -> None:
+    def _process(
+        self, lone: MemcacheRequest | None, run: list[Retrieval | Storage] | None = None
+    ) -> None:
         """Run the buffered requests until none is complete or the client stops reading; or,
         while the parser holds nothing, only `lone`, a request that came alone, or `run`, a
-        run of gets (`get_lines`; its replies stay under FLUSH_ENTRIES, so it is never cut
-        short)."""
+        run of gets and sets (`plain_run`; its replies stay under FLUSH_ENTRIES, so it is
+        never cut short)."""
         ctx = self.ctx
         transport = self._transport
         if ctx is None or transport is None or transport.is_closing():

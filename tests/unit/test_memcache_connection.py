@@ -1,13 +1,14 @@
 """The memcached connection without sockets: a request that arrives alone, or a read of get
-lines only, skips the parser rounds (`MemcacheParser.lone_request`, `get_lines`) and must be
-answered, counted and limited as in a batch; anything else is fed to the parser."""
+lines and plain sets only, skips the parser rounds (`MemcacheParser.lone_request`,
+`plain_run`) and must be answered, counted and limited as in a batch; anything else is fed
+to the parser."""
 
 from __future__ import annotations
 
 import pytest
 
 from protocol.memcache import MemcacheParser
-from server.memcache_connection import _RUN_KEYS, SINGLE_WRITE_BYTES, MemcacheConnection
+from server.memcache_connection import FLUSH_ENTRIES, SINGLE_WRITE_BYTES, MemcacheConnection
 from server.memcache_state import service_for
 from tests.support import Runner
 from tests.unit.test_connection_batch import FakeTransport
@@ -72,14 +73,16 @@ def test_a_lone_get_or_set_is_answered_without_a_parser_round(
     assert counted[b"bytes_read"] == b"%d" % (sum(map(len, sent)) + len(b"stats\r\n"))
 
 
-def test_pipelined_gets_are_answered_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A read holding only get lines (what a client pipelining gets sends) is read by
-    `get_lines` and run without parser rounds: the replies, in order, and the statistics
-    are those of the same bytes fed piece by piece. Past the key budget the parser reads it."""
+def test_pipelined_gets_and_sets_are_answered_in_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read holding only get lines and plain sets (what a client pipelining them sends) is
+    read by `plain_run` and run without parser rounds: the replies, in order, and the
+    statistics are those of the same bytes fed piece by piece. Past the reply budget the
+    parser reads it."""
     run = Runner()
     conn, transport = connect(run)
     other, other_transport = connect(run)  # fed one byte at a time: the parser's answers
-    conn.data_received(b"set a 3 0 1\r\nx\r\nset b 0 0 2\r\nyz\r\n")
     rounds: list[bytes] = []
     next_request = MemcacheParser.next_request
 
@@ -88,30 +91,40 @@ def test_pipelined_gets_are_answered_in_one_pass(monkeypatch: pytest.MonkeyPatch
         return next_request(self)
 
     monkeypatch.setattr(MemcacheParser, "next_request", spy)
-    gets = b"get a\r\nget b missing a\r\nget " + b"k" * 251 + b" a\r\nget nothing\r\n"
+    names = (b"cmd_get", b"get_hits", b"get_misses", b"cmd_set")
+    before = stats(conn, transport)
     transport.written.clear()
-    conn.data_received(gets)
+    rounds.clear()
+    data = (
+        b"set a 3 0 1\r\nx\r\nget a\r\nset b 0 0 2\r\nyzXYget b missing a\r\n"
+        b"get " + b"k" * 251 + b" a\r\nset a 0 0 2\r\nvw\r\nget a nothing\r\n"
+    )
+    conn.data_received(data)
     assert rounds == []
     assert b"".join(transport.written) == (
-        b"VALUE a 3 1\r\nx\r\nEND\r\n"
-        b"VALUE b 0 2\r\nyz\r\nVALUE a 3 1\r\nx\r\nEND\r\n"
+        b"STORED\r\nVALUE a 3 1\r\nx\r\nEND\r\n"
+        b"CLIENT_ERROR bad data chunk\r\n"
+        b"VALUE a 3 1\r\nx\r\nEND\r\n"  # the bad chunk stored nothing
         b"CLIENT_ERROR bad command line format\r\n"
-        b"END\r\n"
+        b"STORED\r\nVALUE a 0 2\r\nvw\r\nEND\r\n"
     )
-    for byte in range(len(gets)):
-        other.data_received(gets[byte : byte + 1])
+    replies = b"".join(transport.written)
+    middle = stats(conn, transport)
+    run("FLUSHALL")
+    for byte in range(len(data)):
+        other.data_received(data[byte : byte + 1])
     assert rounds != []
-    assert b"".join(other_transport.written) == b"".join(transport.written)
-    counted = stats(conn, transport)
-    assert counted[b"cmd_get"] == b"10"  # both connections, the too-long key not counted
-    assert counted[b"get_hits"] == b"6"
-    assert counted[b"get_misses"] == b"4"
+    assert b"".join(other_transport.written) == replies
+    after = stats(conn, transport)
+    one_pass = [int(middle[name]) - int(before[name]) for name in names]
+    fed = [int(after[name]) - int(middle[name]) for name in names]
+    assert one_pass == fed == [6, 3, 3, 3]  # the too-long key's line counts no key
     rounds.clear()
-    many = b"get a\r\n" * (_RUN_KEYS + 1)  # over the budget: the parser reads it
+    many = b"get a\r\n" * (FLUSH_ENTRIES // 4)  # over the budget: the parser reads it
     transport.written.clear()
     conn.data_received(many)
     assert rounds != []
-    assert b"".join(transport.written) == b"VALUE a 3 1\r\nx\r\nEND\r\n" * (_RUN_KEYS + 1)
+    assert b"".join(transport.written) == b"VALUE a 0 2\r\nvw\r\nEND\r\n" * (FLUSH_ENTRIES // 4)
 
 
 def test_a_lone_set_meets_the_item_size_limit_set_since_the_last_read() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from protocol.memcache import (
     ERR_BAD_FORMAT,
@@ -851,7 +851,7 @@ def test_a_lone_request_reads_as_the_fed_parser_reads_it(first: bytes, second: b
         assert lone is None  # more than one request, or a fragment after it
 
 
-_GET_LINES = st.sampled_from(
+_RUN_PIECES = st.sampled_from(
     [
         b"get k\r\n",
         b"get k1 k2 key:000000012345\r\n",
@@ -860,6 +860,7 @@ _GET_LINES = st.sampled_from(
         b"get \r\n",
         b"get\r\n",
         b"get k\n",  # no CR
+        b"get kk\n",
         b"get k\0x\r\n",  # NUL: the key ends there
         b"get a\rb\r\n",  # a CR inside a key is part of it
         b"get a\nget b\r\n",  # a bare LF ends a line
@@ -869,48 +870,81 @@ _GET_LINES = st.sampled_from(
         b"gets k\r\n",
         b"GET k\r\n",
         b"\r\n",
-        b"set k 0 0 3\r\nabc\r\n",
         b"mn\r\n",
+        b"set k 0 0 3\r\nabc\r\n",
+        b"set key:000000012345 5 100 5\r\nab\r\nc\r\n",  # CRLF inside the block
+        b"set k 0 0 3\r\nabcXY",  # bad data chunk: reading resumes after XY
+        b"set k 0 0 3\nabc\r\n",  # no CR
+        b"set k 0 0 3\r\na\0c\r\n",  # NUL in the block is data
+        b"set k 0 0 3 noreply\r\nabc\r\n",
+        b"set  k 0 0 3\r\nabc\r\n",
+        b"set k 0 0 03\r\nabc\r\n",
+        b"set k\0 0 0 3\r\nabc\r\n",
+        b"set k 0 0 1048500\r\n" + b"x" * 1048500 + b"\r\n",  # past the item size limit
     ]
 )
-_PLAIN_GETS = (b"get k\r\n", b"get k1 k2 key:000000012345\r\n", b"get a\rb\r\n", b"get k\r\r\n")
+_PLAIN = (
+    b"get k\r\n",
+    b"get k1 k2 key:000000012345\r\n",
+    b"get a\rb\r\n",
+    b"get k\r\r\n",
+    b"set k 0 0 3\r\nabc\r\n",
+    b"set key:000000012345 5 100 5\r\nab\r\nc\r\n",
+    b"set k 0 0 3\r\nabcXY",
+    b"set k 0 0 3\r\na\0c\r\n",
+)
+
+
+def _replies(piece: bytes) -> int:
+    """The reply pieces `plain_run` budgets for a plain get line or set."""
+    return 3 * piece.split(b"\r\n")[0].count(b" ") + 1 if piece.startswith(b"get") else 1
 
 
 @given(
-    lines=st.lists(_GET_LINES, min_size=1, max_size=5),
-    tail=st.sampled_from([b"", b"get", b"get k\r"]),
-    max_keys=st.sampled_from([1, 3, 100, 10_000]),
+    pieces=st.lists(_RUN_PIECES, min_size=1, max_size=5),
+    tail=st.sampled_from([b"", b"get", b"get k\r", b"set k 0 0 3\r\nab"]),
+    budget=st.sampled_from([1, 4, 10, 100, 10_000]),
 )
-def test_a_run_of_gets_reads_as_the_fed_parser_reads_it(
-    lines: list[bytes], tail: bytes, max_keys: int
+@example(pieces=[b"get k\r\n", b"get kk\n"], tail=b"", budget=100)  # gets only
+@example(pieces=[b"get k\0x\r\n"], tail=b"", budget=100)
+@example(pieces=[b"get a\nget b\r\n"], tail=b"", budget=100)
+@example(pieces=[b"set k 0 0 3\nabc\r\n"], tail=b"", budget=100)  # with a set
+@example(pieces=[b"set k 0 0 3\r\nabc\r\n", b"get kk\n"], tail=b"", budget=100)
+@example(pieces=[b"set k 0 0 3\r\nabc\r\n", b"get k\0x\r\n"], tail=b"", budget=100)
+@settings(max_examples=300)
+def test_a_run_of_gets_and_sets_reads_as_the_fed_parser_reads_it(
+    pieces: list[bytes], tail: bytes, budget: int
 ) -> None:
-    """Pipelined gets are read by `get_lines` in one pass; when it answers, it must give
-    what feeding the same bytes gives, within the key budget, and consume nothing."""
-    data = b"".join(lines) + tail
+    """Pipelined gets and sets are read by `plain_run` in one pass; when it answers, it must
+    give what feeding the same bytes gives, within the reply budget, and consume nothing."""
+    data = b"".join(pieces) + tail
     parser = MemcacheParser()
-    run = parser.get_lines(data, max_keys)
+    run = parser.plain_run(data, budget)
     assert parser.buffered_bytes == 0  # nothing was consumed
     if run is not None:
         assert parse(data) == run
-        assert sum(len(request.keys) for request in run) <= max_keys
-    keys = sum(line.count(b" ") for line in lines)
-    if not tail and keys <= max_keys and all(line in _PLAIN_GETS for line in lines):
-        assert run is not None  # plain gets within the budget do take it
+    if not tail and all(p in _PLAIN for p in pieces):
+        within = sum(map(_replies, pieces)) <= budget
+        assert (run is not None) == within  # plain requests take it, within the budget
 
 
-def test_get_lines_answers_only_an_idle_parser() -> None:
-    gets = b"get a\r\nget b c\r\n"
-    expected = [Retrieval(b"get", [b"a"]), Retrieval(b"get", [b"b", b"c"])]
-    assert MemcacheParser().get_lines(gets, 3) == expected
-    assert MemcacheParser().get_lines(gets, 2) is None  # over the key budget
+def test_plain_run_answers_only_an_idle_parser() -> None:
+    data = b"get a\r\nset b 0 0 1\r\nx\r\nget b c\r\n"
+    expected = [
+        Retrieval(b"get", [b"a"]),
+        Storage(b"set", b"b", 0, 0, b"x"),
+        Retrieval(b"get", [b"b", b"c"]),
+    ]
+    assert MemcacheParser().plain_run(data, 12) == expected
+    assert MemcacheParser().plain_run(data, 11) is None  # over the reply budget
     waiting = MemcacheParser()
     waiting.feed(b"get")  # part of a line waits
-    assert waiting.get_lines(gets, 3) is None
+    assert waiting.plain_run(data, 12) is None
     block = MemcacheParser()
     block.feed(b"set k 0 0 3\r\nab")  # a data block waits
     assert block.next_request() is None
-    assert block.get_lines(gets, 3) is None
-    assert MemcacheParser(require_auth=True).get_lines(gets, 3) is None
+    assert block.plain_run(data, 12) is None
+    assert MemcacheParser(require_auth=True).plain_run(data, 12) is None
 
 
 def test_lone_request_answers_only_an_idle_parser() -> None:
