@@ -28,11 +28,8 @@ def stats(conn: MemcacheConnection, transport: FakeTransport) -> dict[bytes, byt
     return {line.split()[1]: line.split()[2] for line in lines if line.startswith(b"STAT ")}
 
 
-def test_a_lone_get_or_set_is_answered_without_a_parser_round(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    run = Runner()
-    conn, transport = connect(run)
+def count_rounds(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """A list that gains an entry each time any parser is asked for its next request."""
     rounds: list[bytes] = []
     next_request = MemcacheParser.next_request
 
@@ -41,7 +38,15 @@ def test_a_lone_get_or_set_is_answered_without_a_parser_round(
         return next_request(self)
 
     monkeypatch.setattr(MemcacheParser, "next_request", spy)
+    return rounds
 
+
+def test_a_lone_get_or_set_is_answered_without_a_parser_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = Runner()
+    conn, transport = connect(run)
+    rounds = count_rounds(monkeypatch)
     sent: list[bytes] = []
 
     def send(data: bytes) -> bytes:
@@ -83,14 +88,7 @@ def test_pipelined_gets_and_sets_are_answered_in_one_pass(
     run = Runner()
     conn, transport = connect(run)
     other, other_transport = connect(run)  # fed one byte at a time: the parser's answers
-    rounds: list[bytes] = []
-    next_request = MemcacheParser.next_request
-
-    def spy(self: MemcacheParser) -> object:
-        rounds.append(b"round")
-        return next_request(self)
-
-    monkeypatch.setattr(MemcacheParser, "next_request", spy)
+    rounds = count_rounds(monkeypatch)
     names = (b"cmd_get", b"get_hits", b"get_misses", b"cmd_set")
     before = stats(conn, transport)
     transport.written.clear()
