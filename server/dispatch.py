@@ -175,6 +175,9 @@ def run_fast(ctx: CommandContext, batch: list[list[bytes]], start: int, out: lis
     (`App.propagate_many`) when the batch ends: the commonest write under `appendonly
     yes`. Whatever else reaches the stream first (other effects, the writes of blocked
     clients this one serves) sends `stream` before it, so the order holds.
+
+    `run_lone` repeats this body for a request that came alone; a change to one is a change
+    to both.
     """
     app = ctx.app
     fed = bool(app.feed)  # a plain command can neither add nor remove a listener
