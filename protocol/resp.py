@@ -198,9 +198,10 @@ def _one_request(data: bytes) -> list[bytes] | None:
     are the request's own lines and the arguments are read exactly as Redis reads them.
     Anything else (several requests, other sizes, non-canonical numbers, an argument with a
     CRLF) is left to the general readers, which answer it as Redis does.
+
+    The caller (`RESPParser.lone_request`) passes only `data` shorter than
+    _ONE_REQUEST_MAX_BYTES, so every argument's length line is in the table.
     """
-    if len(data) >= _ONE_REQUEST_MAX_BYTES:
-        return None
     parts = data.split(b"\r\n")
     n = len(parts)
     if parts[-1]:
@@ -339,8 +340,8 @@ class RESPParser:
     def lone_request(self, data: bytes) -> list[bytes] | None:
         """`data` as one request, when the parser holds nothing at all and `data` is exactly
         one short request in canonical framing (see `_one_request`); else None. Nothing is
-        consumed either way: the caller runs the request itself (read without hiredis, at
-        half the cost), or feeds `data`."""
+        consumed either way: the caller runs the request itself, without a round through
+        the batch readers (hiredis, the pre-scans, the idle probe), or feeds `data`."""
         if (
             data[:1] != b"*"
             or len(data) >= _ONE_REQUEST_MAX_BYTES
