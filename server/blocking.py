@@ -154,6 +154,13 @@ _MAX_TIMER_S: Final = 10 * 365 * 24 * 3600.0
 class Blocking:
     """The blocked clients of one App, the keys ready to serve them, and their timers."""
 
+    __slots__ = (
+        "_ready_set",
+        "app",
+        "ready",
+        "waiters",
+    )
+
     def __init__(self, app: App) -> None:
         self.app = app
         # client id -> its Waiter, in blocking order.

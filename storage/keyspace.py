@@ -514,6 +514,29 @@ class Keyspace:
             swapped in by SWAPDB).
     """
 
+    __slots__ = (
+        "_expire_db",
+        "_expire_shard",
+        "access_mode",
+        "access_started_ms",
+        "clock",
+        "dbs",
+        "expire_on_lookup",
+        "expired_keys",
+        "hits",
+        "lfu_decay_time",
+        "lfu_log_factor",
+        "misses",
+        "no_touch",
+        "on_expired",
+        "on_miss",
+        "on_modified",
+        "on_new_key",
+        "on_ready",
+        "on_watched_modified",
+        "on_watched_replaced",
+    )
+
     def __init__(self, databases: int = 16, clock: Clock | None = None) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.dbs = [Database(self, i) for i in range(databases)]
