@@ -87,7 +87,8 @@ class Server:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_duocache(*args: str) -> Server:
+def start_duocache(*args: str, root: Path = REPO_ROOT) -> Server:
+    """Duocache from this tree, or from the checkout at `root` (another commit, to compare)."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-duocache-"))
     return _start_python(
         "duocache",
@@ -104,6 +105,7 @@ def start_duocache(*args: str) -> Server:
         *args,
         workdir=workdir,
         memcache_port=free_port(),
+        root=root,
     )
 
 
@@ -114,15 +116,16 @@ def _start_python(
     *args: str,
     workdir: Path | None = None,
     memcache_port: int | None = None,
+    root: Path = REPO_ROOT,
 ) -> Server:
-    """`python -m module --port port *args` from this tree, pinned like the other servers;
-    with `memcache_port`, also `--memcache-port` (the server's "memcache" port)."""
+    """`python -m module --port port *args` from this tree (or `root`), pinned like the
+    other servers; with `memcache_port`, also `--memcache-port` (the "memcache" port)."""
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name.replace(' ', '')}-"))
     cmd = [sys.executable, "-m", module, "--port", str(port), *args]
     if memcache_port is not None:
         cmd += ["--memcache-port", str(memcache_port)]
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    env = dict(os.environ, PYTHONPATH=str(root))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     pin(proc.pid, SERVER_CPU)
     _wait_port(port, proc)

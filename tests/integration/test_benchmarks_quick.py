@@ -135,3 +135,35 @@ def _exchange(sock: socket.socket, requests: bytes) -> bytes:
         assert chunk, "closed"
         got += chunk
     return got[: -len(b"MN\r\n")]
+
+
+def test_side_by_side_compares_two_servers_under_one_load() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.side_by_side",
+            "floor",
+            "duocache",
+            "--requests",
+            "30000",
+            "--reps",
+            "1",
+            "--instances",
+            "2",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    # One line per rep and instance, each side started afresh, then the median.
+    assert [line.split(":")[0] for line in lines[:-1]] == ["instance 0", "instance 1"]
+    assert re.fullmatch(
+        r"set P1: server CPU per request, A floor [\d.]+ µs, B duocache [\d.]+ µs; "
+        r"B/A median [\d.]+",
+        lines[-1],
+    )

@@ -1,0 +1,143 @@
+"""Two servers under the same load at the same time: which spends less CPU per request?
+
+`make bench` measures servers one after another, interleaved rep by rep. On a shared VM a
+rep can run 40% faster or slower than the one before it, so two builds a few percent apart
+cannot be told apart that way. Here both servers are pinned to the same CPU and each gets
+its own redis-benchmark, started together on the other CPU, so both live through the same
+noise; what is compared is each server's CPU time per request, from /proc, rep by rep.
+
+One process of a server can run a few percent faster than another process of the same code
+(its hash seed and address layout differ): two processes of the same build measured 0.970
+and 0.996 here, each steady over its reps. So each side is started afresh `--instances`
+times, the two in alternating order, and the ratio is the median over all reps.
+
+    python -m benchmarks.side_by_side rung5 duocache --test set --pipeline 1
+    git worktree add /tmp/old HEAD~1
+    python -m benchmarks.side_by_side duocache:/tmp/old duocache --reps 8
+
+A side is `duocache` (this tree), `duocache:PATH` (the checkout at PATH), `redis`,
+`floor`, or `rungN` (benchmarks/ladder.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+from pathlib import Path
+
+from benchmarks.servers import (
+    CLIENT_CPU,
+    Server,
+    cpu_seconds,
+    start_duocache,
+    start_floor,
+    start_ladder,
+    start_redis,
+)
+
+
+def start(side: str) -> Server:
+    """The server a side names (see the module docstring)."""
+    if side == "duocache":
+        return start_duocache()
+    if side.startswith("duocache:"):
+        return start_duocache(root=Path(side.partition(":")[2]).resolve())
+    if side == "floor":
+        return start_floor()
+    if side.startswith("rung") and side[4:].isdigit():
+        return start_ladder(int(side[4:]))
+    if side == "redis":
+        server = start_redis()
+        if server is None:
+            raise SystemExit("redis-server is not installed")
+        return server
+    raise SystemExit(f"unknown side: {side}")
+
+
+def _load(server: Server, test: str, pipeline: int, requests: int) -> list[str]:
+    return [
+        "taskset",
+        "-c",
+        str(CLIENT_CPU),
+        "redis-benchmark",
+        "-p",
+        str(server.port),
+        "-c",
+        "50",
+        "-P",
+        str(pipeline),
+        "-d",
+        "3",
+        "-n",
+        str(requests),
+        "-t",
+        test,
+        "-r",
+        "100000",
+        "-q",
+    ]
+
+
+def compare(
+    a: Server, b: Server, test: str, pipeline: int, requests: int, reps: int
+) -> list[tuple[float, float]]:
+    """Per rep, (A's, B's) server CPU µs per request, both loaded at the same time; the
+    side whose load starts first alternates."""
+    results = []
+    for rep in range(reps):
+        for server in (a, b):
+            subprocess.run(
+                ["redis-cli", "-p", str(server.port), "FLUSHALL"], capture_output=True, check=True
+            )
+        before = [cpu_seconds(a.pid), cpu_seconds(b.pid)]
+        order = (a, b) if rep % 2 == 0 else (b, a)
+        loads = [
+            subprocess.Popen(_load(s, test, pipeline, requests), stdout=subprocess.DEVNULL)
+            for s in order
+        ]
+        for load in loads:
+            if load.wait() != 0:
+                raise SystemExit("redis-benchmark failed")
+        a_us = (cpu_seconds(a.pid) - before[0]) * 1e6 / requests
+        b_us = (cpu_seconds(b.pid) - before[1]) * 1e6 / requests
+        if not (a_us and b_us):  # /proc counts in clock ticks (10 ms)
+            raise SystemExit("too few requests to measure CPU time: raise --requests")
+        results.append((a_us, b_us))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("--test", default="set", help="a redis-benchmark test (-t)")
+    parser.add_argument("--pipeline", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=200_000, help="per rep and side")
+    parser.add_argument("--reps", type=int, default=4, help="per instance")
+    parser.add_argument("--instances", type=int, default=3, help="fresh processes per side")
+    args = parser.parse_args()
+    results: list[tuple[float, float]] = []
+    for instance in range(args.instances):
+        first, second = (args.a, args.b) if instance % 2 == 0 else (args.b, args.a)
+        started = [start(first)]
+        try:
+            started.append(start(second))
+            a, b = started if instance % 2 == 0 else started[::-1]
+            found = compare(a, b, args.test, args.pipeline, args.requests, args.reps)
+        finally:
+            for server in started:
+                server.stop()
+        for a_us, b_us in found:
+            print(f"instance {instance}: A {a_us:.2f} µs  B {b_us:.2f} µs  B/A {b_us / a_us:.3f}")
+        results += found
+    ratio = statistics.median(b_us / a_us for a_us, b_us in results)
+    print(
+        f"{args.test} P{args.pipeline}: server CPU per request, A {args.a} "
+        f"{statistics.median(r[0] for r in results):.2f} µs, B {args.b} "
+        f"{statistics.median(r[1] for r in results):.2f} µs; B/A median {ratio:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
