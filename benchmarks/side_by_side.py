@@ -26,8 +26,8 @@ import statistics
 import subprocess
 from pathlib import Path
 
+from benchmarks.__main__ import flushall, redis_benchmark_cmd
 from benchmarks.servers import (
-    CLIENT_CPU,
     Server,
     cpu_seconds,
     start_duocache,
@@ -55,30 +55,6 @@ def start(side: str) -> Server:
     raise SystemExit(f"unknown side: {side}")
 
 
-def _load(server: Server, test: str, pipeline: int, requests: int) -> list[str]:
-    return [
-        "taskset",
-        "-c",
-        str(CLIENT_CPU),
-        "redis-benchmark",
-        "-p",
-        str(server.port),
-        "-c",
-        "50",
-        "-P",
-        str(pipeline),
-        "-d",
-        "3",
-        "-n",
-        str(requests),
-        "-t",
-        test,
-        "-r",
-        "100000",
-        "-q",
-    ]
-
-
 def compare(
     a: Server, b: Server, test: str, pipeline: int, requests: int, reps: int
 ) -> list[tuple[float, float]]:
@@ -87,13 +63,13 @@ def compare(
     results = []
     for rep in range(reps):
         for server in (a, b):
-            subprocess.run(
-                ["redis-cli", "-p", str(server.port), "FLUSHALL"], capture_output=True, check=True
-            )
+            flushall(server)
         before = [cpu_seconds(a.pid), cpu_seconds(b.pid)]
         order = (a, b) if rep % 2 == 0 else (b, a)
         loads = [
-            subprocess.Popen(_load(s, test, pipeline, requests), stdout=subprocess.DEVNULL)
+            subprocess.Popen(
+                redis_benchmark_cmd(s, test, pipeline, 3, requests), stdout=subprocess.DEVNULL
+            )
             for s in order
         ]
         for load in loads:
