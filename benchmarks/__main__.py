@@ -101,22 +101,30 @@ def redis_benchmark(
     }
 
 
+def memcache_load_cmd(port: int, op: str, pipeline: int, requests: int) -> list[str]:
+    """The command line of every memcached row (benchmarks/memcache_load.py: 50 clients),
+    on the load generator's CPU."""
+    return _client_cmd(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.memcache_load",
+            "--port",
+            str(port),
+            "--op",
+            op,
+            "--pipeline",
+            str(pipeline),
+            "--requests",
+            str(requests),
+        ]
+    )
+
+
 def memcache_load(port: int, pid: int, op: str, pipeline: int, requests: int) -> dict[str, float]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.memcache_load",
-        "--port",
-        str(port),
-        "--op",
-        op,
-        "--pipeline",
-        str(pipeline),
-        "--requests",
-        str(requests),
-    ]
+    cmd = memcache_load_cmd(port, op, pipeline, requests)
     before = cpu_seconds(pid)
-    out = subprocess.run(_client_cmd(cmd), capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     used = cpu_seconds(pid) - before
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     result["rps"] = result.pop("ops")

@@ -125,8 +125,12 @@ def _start_python(
     cmd = [sys.executable, "-m", module, "--port", str(port), *args]
     if memcache_port is not None:
         cmd += ["--memcache-port", str(memcache_port)]
+    # `python -m` puts the working directory first on sys.path: in another one, PYTHONPATH
+    # would lose to it whenever the command is run from this tree.
     env = dict(os.environ, PYTHONPATH=str(root))
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root
+    )
     pin(proc.pid, SERVER_CPU)
     _wait_port(port, proc)
     server = Server(name, "resp", proc, port, workdir)

@@ -14,9 +14,13 @@ times, the two in alternating order, and the ratio is the median over all reps.
     python -m benchmarks.side_by_side rung5 duocache --test set --pipeline 1
     git worktree add /tmp/old HEAD~1
     python -m benchmarks.side_by_side duocache:/tmp/old duocache --reps 8
+    python -m benchmarks.side_by_side duties duocache --memcache --test set
 
 A side is `duocache` (this tree), `duocache:PATH` (the checkout at PATH), `redis`,
-`floor`, or `rungN` (benchmarks/ladder.py).
+`floor`, or `rungN` (benchmarks/ladder.py). With `--memcache` the load is `make bench`'s
+memcached load generator (benchmarks/memcache_load.py, `--test` get or set) on each
+server's memcached port, and the sides are `duocache`, `duocache:PATH`, `memcached`,
+`floor`, or `duties` (MemcacheDuties, benchmarks/ladder.py).
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from benchmarks.__main__ import flushall, redis_benchmark_cmd
+from benchmarks.__main__ import flushall, memcache_load_cmd, redis_benchmark_cmd
 from benchmarks.servers import (
     Server,
     cpu_seconds,
     start_duocache,
     start_floor,
     start_ladder,
+    start_memcached,
     start_redis,
 )
 
@@ -47,34 +52,53 @@ def start(side: str) -> Server:
         return start_floor()
     if side.startswith("rung") and side[4:].isdigit():
         return start_ladder(int(side[4:]))
-    if side == "redis":
-        server = start_redis()
-        if server is None:
-            raise SystemExit("redis-server is not installed")
-        return server
+    if side == "duties":
+        return start_ladder(5, memcache=True)
+    for name, starter in (("redis", start_redis), ("memcached", start_memcached)):
+        if side == name:
+            server = starter()
+            if server is None:
+                raise SystemExit(f"{name} is not installed")
+            return server
     raise SystemExit(f"unknown side: {side}")
 
 
+def load_cmd(server: Server, test: str, pipeline: int, requests: int, memcache: bool) -> list[str]:
+    """redis-benchmark on the server's port, or with `memcache` the memcached load
+    generator on its memcached port (memcached's own, or the "memcache" one)."""
+    if not memcache:
+        return redis_benchmark_cmd(server, test, pipeline, 3, requests)
+    port = server.port if server.kind == "memcache" else server.extra_ports["memcache"]
+    return memcache_load_cmd(port, test, pipeline, requests)
+
+
 def compare(
-    a: Server, b: Server, test: str, pipeline: int, requests: int, reps: int
+    a: Server,
+    b: Server,
+    test: str,
+    pipeline: int,
+    requests: int,
+    reps: int,
+    memcache: bool = False,
 ) -> list[tuple[float, float]]:
     """Per rep, (A's, B's) server CPU µs per request, both loaded at the same time; the
     side whose load starts first alternates."""
     results = []
     for rep in range(reps):
-        for server in (a, b):
-            flushall(server)
+        if not memcache:  # the memcached load's gets find the keys it stores first
+            for server in (a, b):
+                flushall(server)
         before = [cpu_seconds(a.pid), cpu_seconds(b.pid)]
         order = (a, b) if rep % 2 == 0 else (b, a)
         loads = [
             subprocess.Popen(
-                redis_benchmark_cmd(s, test, pipeline, 3, requests), stdout=subprocess.DEVNULL
+                load_cmd(s, test, pipeline, requests, memcache), stdout=subprocess.DEVNULL
             )
             for s in order
         ]
         for load in loads:
             if load.wait() != 0:
-                raise SystemExit("redis-benchmark failed")
+                raise SystemExit("the load generator failed")
         a_us = (cpu_seconds(a.pid) - before[0]) * 1e6 / requests
         b_us = (cpu_seconds(b.pid) - before[1]) * 1e6 / requests
         if not (a_us and b_us):  # /proc counts in clock ticks (10 ms)
@@ -88,6 +112,9 @@ def main() -> None:
     parser.add_argument("a")
     parser.add_argument("b")
     parser.add_argument("--test", default="set", help="a redis-benchmark test (-t)")
+    parser.add_argument(
+        "--memcache", action="store_true", help="memcached's protocol; --test get or set"
+    )
     parser.add_argument("--pipeline", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200_000, help="per rep and side")
     parser.add_argument("--reps", type=int, default=4, help="per instance")
@@ -100,7 +127,7 @@ def main() -> None:
         try:
             started.append(start(second))
             a, b = started if instance % 2 == 0 else started[::-1]
-            found = compare(a, b, args.test, args.pipeline, args.requests, args.reps)
+            found = compare(a, b, args.test, args.pipeline, args.requests, args.reps, args.memcache)
         finally:
             for server in started:
                 server.stop()

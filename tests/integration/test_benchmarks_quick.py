@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import redis
 from pymemcache.client.base import Client as MemcacheClient
 
 from benchmarks import ladder
-from benchmarks.servers import start_floor, start_ladder
+from benchmarks.servers import start_duocache, start_floor, start_ladder
 from tests.support import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -167,3 +168,55 @@ def test_side_by_side_compares_two_servers_under_one_load() -> None:
         r"B/A median [\d.]+",
         lines[-1],
     )
+
+
+def test_side_by_side_compares_under_the_memcached_load() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.side_by_side",
+            "duties",
+            "duocache",
+            "--memcache",
+            "--test",
+            "get",
+            "--requests",
+            "20000",
+            "--reps",
+            "2",
+            "--instances",
+            "1",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == ["instance 0", "instance 0"]
+    assert re.fullmatch(
+        r"get P1: server CPU per request, A duties [\d.]+ µs, B duocache [\d.]+ µs; "
+        r"B/A median [\d.]+",
+        lines[-1],
+    )
+
+
+def test_start_duocache_runs_the_checkout_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`duocache:PATH` in side_by_side: the code of PATH runs, even when it is started from
+    this tree (where `python -m` would find this tree's packages first)."""
+    for package in ("server", "protocol", "storage", "persistence", "replication"):
+        shutil.copytree(REPO_ROOT / package, tmp_path / package)
+    monkeypatch.chdir(REPO_ROOT)
+    server = start_duocache(root=tmp_path)
+    try:
+        client = redis.Redis(port=server.port)
+        executable = client.info("server")["executable"]
+        client.close()
+    finally:
+        server.stop()
+    assert executable == str(tmp_path / "server" / "__main__.py")
