@@ -66,6 +66,7 @@ from protocol.memcache import (
     ErrorReply,
     MemcacheRequest,
     Meta,
+    PlainRequest,
     Retrieval,
     Storage,
     base64_encode,
@@ -160,8 +161,10 @@ def mc_storage(ctx: MemcacheContext, req: Storage) -> None:
         if req.command == b"set":
             drop_item(ctx, key)
         return
-    flags = req.flags
-    total = 59 + len(key) + len(data) + (4 if flags else 0)  # item_total_bytes
+    if req.command == b"set" and req.exptime >= 0:
+        run_plain(ctx, [(key, req.flags, req.exptime, data, req.chunk_ok, req.noreply)])
+        return
+    total = 59 + len(key) + len(data) + (4 if req.flags else 0)  # item_total_bytes
     stats.slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][SET_CMDS] += 1
     if not req.chunk_ok:
         if not req.noreply:
@@ -174,11 +177,6 @@ def mc_storage(ctx: MemcacheContext, req: Storage) -> None:
             if not req.noreply:
                 ctx.out.append(refused)
             return
-    if req.command == b"set" and req.exptime >= 0:
-        _fast_set(ctx, key, data, flags, req.exptime)
-        if not req.noreply:
-            ctx.out.append(STORED)
-        return
     status, effect = store_item(
         ctx, STORE_COMMANDS[req.command], key, data, req.flags, req.exptime, req.cas
     )
@@ -186,52 +184,6 @@ def mc_storage(ctx: MemcacheContext, req: Storage) -> None:
         emit(ctx, key, effect)
     if not req.noreply:
         ctx.out.append(_CLASSIC_STATUS[status])
-
-
-def _fast_set(ctx: MemcacheContext, key: bytes, data: bytes, flags: int, exptime: int) -> None:
-    """A plain `set` that does not expire at once: store_item(SET, ...) without the detours."""
-    db = ctx.db
-    app = ctx.app
-    deadline = None
-    now = 0
-    if exptime:
-        now = db.keyspace.clock.now_ms()
-        deadline = item_deadline(exptime, now)
-        if deadline == EXPIRED:  # an absolute time already past
-            effect = write_item(ctx, key, data, flags, EXPIRED)
-            if effect is not None:
-                emit(ctx, key, effect)
-            return
-    elif ctx.access_s < 0:
-        now = db.keyspace.clock.now_ms()
-    if db.watched:
-        signal_modified(ctx, key)
-    db.set(key, data, deadline)
-    tables = db.mc
-    if tables is None:
-        tables = item_tables(db)
-    if flags:
-        tables.flags[key] = flags
-    elif tables.flags:
-        tables.flags.pop(key, None)
-    if tables.cas:
-        tables.cas.pop(key, None)
-    if tables.state:
-        tables.state.pop(key, None)
-    tables.access[key] = (now // 1000 if ctx.access_s < 0 else ctx.access_s) * 2
-    ctx.service.stats.total_items += 1
-    app.dirty += 1
-    if app.notify_classes:
-        notify(ctx, "$", b"set", key)
-        if deadline is not None:
-            notify(ctx, "g", b"expire", key)
-    if app.feed:
-        if deadline is None:
-            app.propagate(0, [b"SET", key, data])
-        else:
-            app.propagate(0, [b"SET", key, data, b"PXAT", str(deadline).encode()])
-        if flags:
-            app.propagate(0, meta_effect(key, flags, 0))
 
 
 def mc_get(ctx: MemcacheContext, req: Retrieval) -> None:
@@ -298,54 +250,123 @@ def mc_get(ctx: MemcacheContext, req: Retrieval) -> None:
 
 
 def mc_plain_get(ctx: MemcacheContext, req: Retrieval) -> None:
-    """get key* (process_get_command without CAS or touch): the hot path."""
+    """get key* (process_get_command without CAS or touch)."""
+    run_plain(ctx, [req.keys])
+
+
+def run_plain(ctx: MemcacheContext, run: list[PlainRequest]) -> None:
+    """What `MemcacheParser.lone_request` or `plain_run` read: each get line (its keys) as
+    `get` answers it, each plain set as mc_storage answers it, in order; the hot path, with
+    what they look up fetched once for the run."""
     out = ctx.out
+    append = out.append
     db = ctx.db
+    keyspace = db.keyspace
     stats = ctx.service.stats
     slab = stats.slab
-    keyspace = db.keyspace
     access = ctx.access_s
     if access < 0:
         access = keyspace.clock.now_ms() // 1000
     code = access * 2 + 1
-    for key in req.keys:
-        if len(key) > KEY_MAX_BYTES:
-            # memcached throws away every reply not yet sent, then answers the error.
-            del out[ctx.mark :]
-            out.append(MC_ERR_BAD_FORMAT)
-            return
-        stats.get_cmds += 1
-        expired_before = keyspace.expired_keys
-        stored: Any = db.get(key)  # Any: narrowed by `kind` below, without a cast call
-        kind = type(stored)
-        if kind is bytes:
-            value: bytes = stored
-        elif kind is bytearray:
-            value = bytes(stored)
-        else:
-            stats.get_misses += 1
-            if stored is None and keyspace.expired_keys != expired_before:
-                stats.get_expired += 1
+    for request in run:
+        if isinstance(request, tuple):
+            # set <key> <flags> <exptime> <bytes> [noreply], exptime not negative:
+            # store_item(SET, ...) without the detours.
+            key, flags, exptime, data, chunk_ok, noreply = request
+            total = 59 + len(key) + len(data) + (4 if flags else 0)  # item_total_bytes
+            slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][SET_CMDS] += 1
+            if not chunk_ok:
+                if not noreply:
+                    append(MC_ERR_BAD_CHUNK)
+                continue
+            app = ctx.app
+            if app.is_replica or app.guards_active:
+                refused = refusal(ctx, b"SET")
+                if refused is not None:
+                    if not noreply:
+                        append(refused)
+                    continue
+            deadline = None
+            if exptime:
+                deadline = item_deadline(exptime, keyspace.clock.now_ms())
+                if deadline == EXPIRED:  # an absolute time already past
+                    effect = write_item(ctx, key, data, flags, EXPIRED)
+                    if effect is not None:
+                        emit(ctx, key, effect)
+                    if not noreply:
+                        append(STORED)
+                    continue
+            if db.watched:
+                signal_modified(ctx, key)
+            db.set(key, data, deadline)
+            tables = db.mc
+            if tables is None:
+                tables = item_tables(db)
+            if flags:
+                tables.flags[key] = flags
+            elif tables.flags:
+                tables.flags.pop(key, None)
+            if tables.cas:
+                tables.cas.pop(key, None)
+            if tables.state:
+                tables.state.pop(key, None)
+            tables.access[key] = access * 2
+            stats.total_items += 1
+            app.dirty += 1
+            if app.notify_classes:
+                notify(ctx, "$", b"set", key)
+                if deadline is not None:
+                    notify(ctx, "g", b"expire", key)
+            if app.feed:
+                if deadline is None:
+                    app.propagate(0, [b"SET", key, data])
+                else:
+                    app.propagate(0, [b"SET", key, data, b"PXAT", str(deadline).encode()])
+                if flags:
+                    app.propagate(0, meta_effect(key, flags, 0))
+            if not noreply:
+                append(STORED)
             continue
-        # Read after the lookup: a key that expired there may have taken the tables with it.
-        tables = db.mc
-        flags = tables.flags.get(key, 0) if tables is not None and tables.flags else 0
-        size = len(value)
-        if flags or size >= _SHORT_VALUE:
-            out.append(b"VALUE %b %d %d\r\n" % (key, flags, size))
+        for key in request:
+            if len(key) > KEY_MAX_BYTES:
+                # memcached throws away every reply not yet sent, then answers the error.
+                del out[ctx.mark :]
+                append(MC_ERR_BAD_FORMAT)
+                break
+            stats.get_cmds += 1
+            expired_before = keyspace.expired_keys
+            stored: Any = db.get(key)  # Any: narrowed by `kind` below, without a cast call
+            kind = type(stored)
+            if kind is bytes:
+                value: bytes = stored
+            elif kind is bytearray:
+                value = bytes(stored)
+            else:
+                stats.get_misses += 1
+                if stored is None and keyspace.expired_keys != expired_before:
+                    stats.get_expired += 1
+                continue
+            # Read after the lookup: a key that expired there may have taken the tables with
+            # it.
+            tables = db.mc
+            flags = tables.flags.get(key, 0) if tables is not None and tables.flags else 0
+            size = len(value)
+            if flags or size >= _SHORT_VALUE:
+                append(b"VALUE %b %d %d\r\n" % (key, flags, size))
+            else:
+                append(b"VALUE " + key + _NO_FLAGS_TAILS[size])  # cheaper than %-formatting
+            append(value)
+            append(CRLF)
+            total = 59 + len(key) + size + (4 if flags else 0)
+            slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][GET_HITS] += 1
+            if tables is None:
+                tables = item_tables(db)
+            tables.access[key] = code
         else:
-            out.append(b"VALUE " + key + _NO_FLAGS_TAILS[size])  # cheaper than %-formatting
-        out.append(value)
-        out.append(CRLF)
-        total = 59 + len(key) + size + (4 if flags else 0)
-        slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][GET_HITS] += 1
-        if tables is None:
-            tables = item_tables(db)
-        tables.access[key] = code
-    out.append(END)
-    ctx.mark = len(out)  # _flushed, inline on the hot path
-    if ctx.held:
-        ctx.held.clear()
+            append(END)
+            ctx.mark = len(out)  # _flushed, inline on the hot path
+            if ctx.held:
+                ctx.held.clear()
 
 
 def _flushed(ctx: MemcacheContext) -> None:

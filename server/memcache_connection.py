@@ -25,29 +25,22 @@ import logging
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
-from itertools import chain
 from typing import Final, cast
 
-from protocol.memcache import Close, MemcacheParser, MemcacheRequest, Retrieval, Storage
+from protocol.memcache import Close, MemcacheParser
 from server.app import App
 from server.errors import (
     MC_ERR_TOO_MANY_CONNECTIONS,
 )
-from server.memcache import VERBS, execute
+from server.memcache import VERBS, execute, run_plain
 from server.memcache_state import MemcacheContext, MemcacheService, service_for
 from server.serve import EXTRA_LISTENERS, ProtocolFactory
 
 logger = logging.getLogger(__name__)
 
 FLUSH_ENTRIES: Final = 4096  # reply pieces gathered before a batch writes early
-_END: Final = (None,)  # what follows a run read in one pass: no request
 SINGLE_WRITE_BYTES: Final = 1024 * 1024  # up to this, a batch goes out joined in one write
 SLICE_BYTES: Final = 256 * 1024  # larger outputs are written in slices of about this size
-
-
-def _nothing() -> None:
-    return None
 
 
 def _address(info: object) -> str:
@@ -136,7 +129,7 @@ class MemcacheConnection(asyncio.Protocol):
             return
         transport.resume_reading()
         self.parser.max_item_bytes = self.service.max_item_bytes
-        self._process(None)
+        self._process()
 
     def data_received(self, data: bytes) -> None:
         service = self.service
@@ -146,26 +139,37 @@ class MemcacheConnection(asyncio.Protocol):
         if self._write_paused or self._outbox:
             parser.feed(data)
             return
-        request = parser.lone_request(data)
-        if request is not None:
-            self._process(request)  # it came alone (pipeline 1): no parser round
+        run = parser.lone_request(data)  # it came alone (pipeline 1)
+        if run is None:
+            run = parser.plain_run(data, FLUSH_ENTRIES - 1)  # pipelined gets and sets
+            if run is None:
+                parser.feed(data)
+                self._process()
+                return
+        # Read in one pass while the parser holds nothing: `run` is all there is to run.
+        # `_process`'s set-up for it, inline on the hot path (its replies stay under
+        # FLUSH_ENTRIES, and no plain request closes, authenticates or waits for data).
+        ctx = self.ctx
+        transport = self._transport
+        if ctx is None or transport is None or transport.is_closing():
             return
-        run = parser.plain_run(data, FLUSH_ENTRIES - 1)
-        if run is not None:
-            self._process(None, run)  # pipelined gets and sets: read in one pass
-            return
-        parser.feed(data)
-        self._process(None)
+        if service.flush_at_ms is not None:
+            service.check_flush()
+        out: list[bytes] = []
+        ctx.out = out
+        ctx.mark = 0
+        if ctx.held:
+            ctx.held.clear()
+        ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
+        run_plain(ctx, run)
+        ctx.last_cmd_s = time.time()
+        ctx.state = "conn_waiting"
+        self._send(out)
 
     # --- requests and replies ---
 
-    def _process(
-        self, lone: MemcacheRequest | None, run: list[Retrieval | Storage] | None = None
-    ) -> None:
-        """Run the buffered requests until none is complete or the client stops reading; or,
-        while the parser holds nothing, only `lone`, a request that came alone, or `run`, a
-        run of gets and sets (`plain_run`; its replies stay under FLUSH_ENTRIES, so it is
-        never cut short)."""
+    def _process(self) -> None:
+        """Run the buffered requests until none is complete or the client stops reading."""
         ctx = self.ctx
         transport = self._transport
         if ctx is None or transport is None or transport.is_closing():
@@ -185,20 +189,10 @@ class MemcacheConnection(asyncio.Protocol):
         close = False
         ran = False
         # Only a successful authentication below ends the parser's authentication phase.
-        fed = lone is None and run is None  # else that is all there is: the parser holds nothing
-        auth_pending = fed and parser.require_auth  # else the parser is past it
+        auth_pending = parser.require_auth
         verbs = VERBS
-        next_request: Callable[[], MemcacheRequest | None]
-        request: MemcacheRequest | None
-        if run is not None:
-            next_request = chain(run, _END).__next__
-            request = next_request()
-        elif lone is None:
-            next_request = parser.next_request
-            request = next_request()
-        else:
-            next_request = _nothing
-            request = lone
+        next_request = parser.next_request
+        request = next_request()
         while request is not None:
             ran = True
             verb = verbs.get(request.command)
@@ -225,7 +219,7 @@ class MemcacheConnection(asyncio.Protocol):
             request = next_request()
         if ran:
             ctx.last_cmd_s = time.time()
-        ctx.state = "conn_nread" if fed and parser.awaiting_data else "conn_waiting"
+        ctx.state = "conn_nread" if parser.awaiting_data else "conn_waiting"
         self._send(out)
         if close:
             self._close_when_drained = True

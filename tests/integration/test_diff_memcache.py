@@ -212,6 +212,24 @@ def test_exptime_forms(diff: MemcacheDiff) -> None:
     )
 
 
+def test_writes_of_only_gets_and_plain_sets(diff: MemcacheDiff) -> None:
+    """A get or plain set alone in a write, or a write of only those, is read in one pass
+    (MemcacheParser.lone_request and plain_run), not through the parser's rounds."""
+    diff.assert_same(
+        [
+            Step(b"set a 1024 1024 3\r\nabc\r\n", until=b"STORED\r\n"),
+            Step(b"get a\r\n", until=b"END\r\n"),
+            Step(
+                b"set b 0 0 2 noreply\r\nxy\r\nset c 7 0 1 noreply\r\nzXYset d 1 0 1\r\nd\r\n"
+                b"set e 0 0 1 noreplY\r\ne\r\nget a b c d e\r\n",
+                until=b"END\r\n",
+            ),
+            Step(b"set f 0 0 2000\r\n" + b"f" * 2000 + b"\r\n", until=b"STORED\r\n"),
+            Step(b"get f x\r\nget a\r\n", until=b"VALUE a 1024 3\r\nabc\r\nEND\r\n"),
+        ]
+    )
+
+
 def test_noreply_everywhere(diff: MemcacheDiff) -> None:
     diff.assert_same(
         [

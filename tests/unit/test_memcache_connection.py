@@ -59,6 +59,8 @@ def test_a_lone_get_or_set_is_answered_without_a_parser_round(
     assert send(b"get k missing\r\n") == b"VALUE k 5 3\r\nabc\r\nEND\r\n"
     assert send(b"set k 0 0 3\r\nabcXY") == b"CLIENT_ERROR bad data chunk\r\n"
     assert send(b"get " + b"k" * 251 + b"\r\n") == b"CLIENT_ERROR bad command line format\r\n"
+    assert send(b"set n 9 0 2 noreply\r\nno\r\n") == b""  # pymemcache's default set
+    assert send(b"get n\r\n") == b"VALUE n 9 2\r\nno\r\nEND\r\n"
     assert rounds == []
     assert conn.ctx is not None
     assert conn.ctx.state == "conn_waiting"
@@ -71,10 +73,10 @@ def test_a_lone_get_or_set_is_answered_without_a_parser_round(
     assert len(rounds) > 0
     rounds.clear()
     counted = stats(conn, transport)
-    assert counted[b"cmd_get"] == b"5"  # `get k missing` counts two
-    assert counted[b"get_hits"] == b"4"
+    assert counted[b"cmd_get"] == b"6"  # `get k missing` counts two
+    assert counted[b"get_hits"] == b"5"
     assert counted[b"get_misses"] == b"1"
-    assert counted[b"cmd_set"] == b"3"
+    assert counted[b"cmd_set"] == b"4"
     assert counted[b"bytes_read"] == b"%d" % (sum(map(len, sent)) + len(b"stats\r\n"))
 
 
@@ -96,6 +98,7 @@ def test_pipelined_gets_and_sets_are_answered_in_one_pass(
     data = (
         b"set a 3 0 1\r\nx\r\nget a\r\nset b 0 0 2\r\nyzXYget b missing a\r\n"
         b"get " + b"k" * 251 + b" a\r\nset a 0 0 2\r\nvw\r\nget a nothing\r\n"
+        b"set c 7 0 1 noreply\r\nz\r\nset d 0 0 1 noreply\r\nzXYget c d\r\n"
     )
     conn.data_received(data)
     assert rounds == []
@@ -105,6 +108,7 @@ def test_pipelined_gets_and_sets_are_answered_in_one_pass(
         b"VALUE a 3 1\r\nx\r\nEND\r\n"  # the bad chunk stored nothing
         b"CLIENT_ERROR bad command line format\r\n"
         b"STORED\r\nVALUE a 0 2\r\nvw\r\nEND\r\n"
+        b"VALUE c 7 1\r\nz\r\nEND\r\n"  # noreply: no STORED, and no error either
     )
     replies = b"".join(transport.written)
     middle = stats(conn, transport)
@@ -116,7 +120,7 @@ def test_pipelined_gets_and_sets_are_answered_in_one_pass(
     after = stats(conn, transport)
     one_pass = [int(middle[name]) - int(before[name]) for name in names]
     fed = [int(after[name]) - int(middle[name]) for name in names]
-    assert one_pass == fed == [6, 3, 3, 3]  # the too-long key's line counts no key
+    assert one_pass == fed == [8, 4, 4, 5]  # the too-long key's line counts no key
     rounds.clear()
     many = b"get a\r\n" * (FLUSH_ENTRIES // 4)  # over the budget: the parser reads it
     transport.written.clear()

@@ -34,6 +34,8 @@ from protocol.memcache import (
     MemcacheRequest,
     Meta,
     MetaFlags,
+    PlainRequest,
+    PlainSet,
     Retrieval,
     Storage,
     base64_decode,
@@ -760,10 +762,21 @@ class _GeneralStorageParser(MemcacheParser):
 
     __slots__ = ()
 
-    def _plain_set(
-        self, tokens: list[bytes], buf: bytes, start: int, consume: bool
-    ) -> Storage | None:
+    def _plain_set(self, tokens: list[bytes], buf: bytes, start: int) -> PlainSet | None:
         return None
+
+
+def as_requests(run: list[PlainRequest] | None) -> list[MemcacheRequest] | None:
+    """What `next_request` gives for the requests of a run `lone_request` or `plain_run`
+    read: a get line's keys stand for a `Retrieval`, a plain set's fields for a `Storage`."""
+    if run is None:
+        return None
+    return [
+        Storage(b"set", r[0], r[1], r[2], r[3], noreply=r[5], chunk_ok=r[4])
+        if isinstance(r, tuple)
+        else Retrieval(b"get", r)
+        for r in run
+    ]
 
 
 _NUMBER_TOKENS = st.sampled_from(
@@ -776,6 +789,7 @@ _NUMBER_TOKENS = st.sampled_from(
     flags=_NUMBER_TOKENS,
     exptime=_NUMBER_TOKENS,
     nbytes=st.sampled_from([b"0", b"3", b"5", b"1048500", b"x"]),
+    last=st.sampled_from([b"", b" noreply", b" noreplY", b" 0", b" noreply x"]),
     body=st.sampled_from([b"abc\r\n", b"abcde\r\n", b"abcXY", b"", b"ab"]),
     limit=st.sampled_from([80, 1024 * 1024]),
     chunk=st.integers(0, 9),
@@ -785,13 +799,14 @@ def test_a_plain_set_reads_as_the_general_storage_parser_reads_it(
     flags: bytes,
     exptime: bytes,
     nbytes: bytes,
+    last: bytes,
     body: bytes,
     limit: int,
     chunk: int,
 ) -> None:
     """`_plain_set` takes the common `set` lines on a shortcut; whatever it takes must come
     out as `_storage` makes it, and whatever it declines must be left for `_storage`."""
-    data = b"set %b %b %b %b\r\n%bget k\r\n" % (key, flags, exptime, nbytes, body)
+    data = b"set %b %b %b %b%b\r\n%bget k\r\n" % (key, flags, exptime, nbytes, last, body)
     general = _GeneralStorageParser(max_item_bytes=limit)
     expected: list[MemcacheRequest] = []
     general.feed(data)
@@ -825,6 +840,8 @@ _REQUESTS = st.sampled_from(
         b"set k 0 0 3\r\nab",  # the block is not all here
         b"set k 0 0 3\nabc\r\n",  # no CR
         b"set k 0 0 3 noreply\r\nabc\r\n",
+        b"set k 0 0 3 noreplY\r\nabc\r\n",  # not noreply: the token is ignored
+        b"set k 0 0 3 noreply\r\nabcXY",
         b"set  k 0 0 3\r\nabc\r\n",
         b"set k 0 0 03\r\nabc\r\n",
         b"set k 0 -1 3\r\nabc\r\n",
@@ -847,12 +864,16 @@ def test_a_lone_request_reads_as_the_fed_parser_reads_it(first: bytes, second: b
     it answers, it must give what feeding the same bytes gives, and it consumes nothing."""
     data = first + second
     parser = MemcacheParser()
-    lone = parser.lone_request(data)
+    lone = as_requests(parser.lone_request(data))
     assert parser.buffered_bytes == 0  # nothing was consumed
     fed = parse(data)
     if lone is not None:
-        assert fed == [lone]
-    if second == b"" and first in (b"get k\r\n", b"set k 0 0 3\r\nabc\r\n"):
+        assert fed == lone
+    if second == b"" and first in (
+        b"get k\r\n",
+        b"set k 0 0 3\r\nabc\r\n",
+        b"set k 0 0 3 noreply\r\nabc\r\n",
+    ):
         assert lone is not None  # the common requests do take it
     if second:
         assert lone is None  # more than one request, or a fragment after it
@@ -867,6 +888,8 @@ _PLAIN = (
     b"set key:000000012345 5 100 5\r\nab\r\nc\r\n",
     b"set k 0 0 3\r\nabcXY",
     b"set k 0 0 3\r\na\0c\r\n",
+    b"set k 0 0 3 noreply\r\nabc\r\n",
+    b"set k 0 0 3 noreply\r\nabcXY",
 )
 
 
@@ -894,7 +917,7 @@ def test_a_run_of_gets_and_sets_reads_as_the_fed_parser_reads_it(
     give what feeding the same bytes gives, within the reply budget, and consume nothing."""
     data = b"".join(pieces) + tail
     parser = MemcacheParser()
-    run = parser.plain_run(data, budget)
+    run = as_requests(parser.plain_run(data, budget))
     assert parser.buffered_bytes == 0  # nothing was consumed
     if run is not None:
         assert parse(data) == run
@@ -910,7 +933,7 @@ def test_plain_run_answers_only_an_idle_parser() -> None:
         Storage(b"set", b"b", 0, 0, b"x"),
         Retrieval(b"get", [b"b", b"c"]),
     ]
-    assert MemcacheParser().plain_run(data, 12) == expected
+    assert as_requests(MemcacheParser().plain_run(data, 12)) == expected
     assert MemcacheParser().plain_run(data, 11) is None  # over the reply budget
     waiting = MemcacheParser()
     waiting.feed(b"get")  # part of a line waits
@@ -924,7 +947,13 @@ def test_plain_run_answers_only_an_idle_parser() -> None:
 
 def test_lone_request_answers_only_an_idle_parser() -> None:
     get = b"get k\r\n"
-    assert MemcacheParser().lone_request(get) == Retrieval(b"get", [b"k"])
+    assert MemcacheParser().lone_request(get) == [[b"k"]]
+    assert MemcacheParser().lone_request(b"set k 1 2 3\r\nabc\r\n") == [
+        (b"k", 1, 2, b"abc", True, False)
+    ]
+    assert MemcacheParser().lone_request(b"set k 0 0 3 noreply\r\nabX\r\n") == [
+        (b"k", 0, 0, b"abX", True, True)
+    ]
     waiting = MemcacheParser()
     waiting.feed(b"get")  # part of a line waits
     assert waiting.lone_request(get) is None
