@@ -138,21 +138,10 @@ def _exchange(sock: socket.socket, requests: bytes) -> bytes:
     return got[: -len(b"MN\r\n")]
 
 
-def test_side_by_side_compares_two_servers_under_one_load() -> None:
+def side_by_side(*args: str) -> list[str]:
+    """The lines `python -m benchmarks.side_by_side *args` prints; it must succeed."""
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.side_by_side",
-            "floor",
-            "duocache",
-            "--requests",
-            "30000",
-            "--reps",
-            "1",
-            "--instances",
-            "2",
-        ],
+        [sys.executable, "-m", "benchmarks.side_by_side", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -160,7 +149,13 @@ def test_side_by_side_compares_two_servers_under_one_load() -> None:
         check=False,
     )
     assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
+    return out.stdout.splitlines()
+
+
+def test_side_by_side_compares_two_servers_under_one_load() -> None:
+    lines = side_by_side(
+        "floor", "duocache", "--requests", "30000", "--reps", "1", "--instances", "2"
+    )
     # One line per rep and instance, each side started afresh, then the median.
     assert [line.split(":")[0] for line in lines[:-1]] == ["instance 0", "instance 1"]
     assert re.fullmatch(
@@ -171,31 +166,19 @@ def test_side_by_side_compares_two_servers_under_one_load() -> None:
 
 
 def test_side_by_side_compares_under_the_memcached_load() -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.side_by_side",
-            "duties",
-            "duocache",
-            "--memcache",
-            "--test",
-            "get",
-            "--requests",
-            "20000",
-            "--reps",
-            "2",
-            "--instances",
-            "1",
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    lines = side_by_side(
+        "duties",
+        "duocache",
+        "--memcache",
+        "--test",
+        "get",
+        "--requests",
+        "20000",
+        "--reps",
+        "2",
+        "--instances",
+        "1",
     )
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == ["instance 0", "instance 0"]
     assert re.fullmatch(
         r"get P1: server CPU per request, A duties [\d.]+ µs, B duocache [\d.]+ µs; "
