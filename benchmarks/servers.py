@@ -87,8 +87,9 @@ class Server:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_duocache(*args: str, root: Path = REPO_ROOT) -> Server:
-    """Duocache from this tree, or from the checkout at `root` (another commit, to compare)."""
+def start_duocache(*args: str, root: Path = REPO_ROOT, python: str = sys.executable) -> Server:
+    """Duocache from this tree, or from the checkout at `root` (another commit, to compare),
+    run by `python` (another interpreter, with Duocache's dependencies installed)."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-duocache-"))
     return _start_python(
         "duocache",
@@ -106,6 +107,7 @@ def start_duocache(*args: str, root: Path = REPO_ROOT) -> Server:
         workdir=workdir,
         memcache_port=free_port(),
         root=root,
+        python=python,
     )
 
 
@@ -117,12 +119,13 @@ def _start_python(
     workdir: Path | None = None,
     memcache_port: int | None = None,
     root: Path = REPO_ROOT,
+    python: str = sys.executable,
 ) -> Server:
     """`python -m module --port port *args` from this tree (or `root`), pinned like the
     other servers; with `memcache_port`, also `--memcache-port` (the "memcache" port)."""
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name.replace(' ', '')}-"))
-    cmd = [sys.executable, "-m", module, "--port", str(port), *args]
+    cmd = [python, "-m", module, "--port", str(port), *args]
     if memcache_port is not None:
         cmd += ["--memcache-port", str(memcache_port)]
     # `python -m` puts the working directory first on sys.path: in another one, PYTHONPATH

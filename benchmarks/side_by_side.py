@@ -16,7 +16,8 @@ times, the two in alternating order, and the ratio is the median over all reps.
     python -m benchmarks.side_by_side duocache:/tmp/old duocache --reps 8
     python -m benchmarks.side_by_side duties duocache --memcache --test set
 
-A side is `duocache` (this tree), `duocache:PATH` (the checkout at PATH), `redis`,
+A side is `duocache` (this tree), `duocache:PATH` (the checkout at PATH), either with
+`@PYTHON` (run by that interpreter, which must have Duocache's dependencies), `redis`,
 `floor`, or `rungN` (benchmarks/ladder.py). With `--memcache` the load is `make bench`'s
 memcached load generator (benchmarks/memcache_load.py, `--test` get or set) on each
 server's memcached port, and the sides are `duocache`, `duocache:PATH`, `memcached`,
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
+import sys
 from pathlib import Path
 
 from benchmarks.__main__ import flushall, memcache_load_cmd, redis_benchmark_cmd
@@ -44,10 +46,14 @@ from benchmarks.servers import (
 
 def start(side: str) -> Server:
     """The server a side names (see the module docstring)."""
+    side, _, python = side.partition("@")
+    if python and not side.startswith("duocache"):
+        raise SystemExit(f"only Duocache runs under another interpreter: {side}@{python}")
+    python = python or sys.executable
     if side == "duocache":
-        return start_duocache()
+        return start_duocache(python=python)
     if side.startswith("duocache:"):
-        return start_duocache(root=Path(side.partition(":")[2]).resolve())
+        return start_duocache(root=Path(side.partition(":")[2]).resolve(), python=python)
     if side == "floor":
         return start_floor()
     if side.startswith("rung") and side[4:].isdigit():

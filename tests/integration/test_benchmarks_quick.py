@@ -16,6 +16,7 @@ from pymemcache.client.base import Client as MemcacheClient
 
 from benchmarks import ladder
 from benchmarks.servers import start_duocache, start_floor, start_ladder
+from benchmarks.side_by_side import start as side_by_side_start
 from tests.support import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -203,3 +204,21 @@ def test_start_duocache_runs_the_checkout_it_is_given(
     finally:
         server.stop()
     assert executable == str(tmp_path / "server" / "__main__.py")
+
+
+def test_a_side_runs_duocache_under_the_interpreter_it_names(tmp_path: Path) -> None:
+    """`duocache@PYTHON` in side_by_side: that interpreter runs the server."""
+    marker = tmp_path / "ran"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\ntouch "{marker}"\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    server = side_by_side_start(f"duocache@{python}")
+    try:
+        client = redis.Redis(port=server.port)
+        assert client.ping()
+        client.close()
+    finally:
+        server.stop()
+    assert marker.exists()
+    with pytest.raises(SystemExit, match="only Duocache"):
+        side_by_side_start(f"redis@{python}")
