@@ -188,51 +188,6 @@ def _no_reply_type_lines(data: bytes) -> bool:
     return _REPLY_TYPE_LINE.search(data) is None
 
 
-def _one_request(data: bytes) -> list[bytes] | None:
-    """`data` as exactly one request of two to four short arguments in canonical framing,
-    or None.
-
-    Canonical: "*N", then N times "$len" and an argument of that length, each line ended by
-    CRLF, nothing after. Split at every CRLF, such a request gives exactly 2N+2 pieces; an
-    argument holding a CRLF gives more, so when the count and every length agree the pieces
-    are the request's own lines and the arguments are read exactly as Redis reads them.
-    Anything else (several requests, other sizes, non-canonical numbers, an argument with a
-    CRLF) is left to the general readers, which answer it as Redis does.
-
-    The caller (`RESPParser.lone_request`) passes only `data` shorter than
-    _ONE_REQUEST_MAX_BYTES, so every argument's length line is in the table.
-    """
-    parts = data.split(b"\r\n")
-    n = len(parts)
-    if parts[-1]:
-        return None
-    heads = _BULK_LINES  # every argument is shorter than the data: its line is in the table
-    if n == 8:  # SET k v, LPUSH k v, ...
-        a, b, c = parts[2], parts[4], parts[6]
-        if (
-            parts[0] == b"*3"
-            and parts[1] == heads[len(a)]
-            and parts[3] == heads[len(b)]
-            and parts[5] == heads[len(c)]
-        ):
-            return [a, b, c]
-    elif n == 6:  # GET k, INCR k, ...
-        a, b = parts[2], parts[4]
-        if parts[0] == b"*2" and parts[1] == heads[len(a)] and parts[3] == heads[len(b)]:
-            return [a, b]
-    elif n == 10:  # HSET k f v, ZADD k s m, ...
-        a, b, c, d = parts[2], parts[4], parts[6], parts[8]
-        if (
-            parts[0] == b"*4"
-            and parts[1] == heads[len(a)]
-            and parts[3] == heads[len(b)]
-            and parts[5] == heads[len(c)]
-            and parts[7] == heads[len(d)]
-        ):
-            return [a, b, c, d]
-    return None
-
-
 _ONE_REQUEST_MAX_BYTES: Final = 4096  # requests with values up to a few KiB
 _BULK_LINES: Final = [b"$%d" % n for n in range(_ONE_REQUEST_MAX_BYTES)]
 
@@ -339,12 +294,21 @@ class RESPParser:
 
     def lone_request(self, data: bytes) -> list[bytes] | None:
         """`data` as one request, when the parser holds nothing at all and `data` is exactly
-        one short request in canonical framing (see `_one_request`); else None. Nothing is
-        consumed either way: the caller runs the request itself, without a round through
-        the batch readers (hiredis, the pre-scans, the idle probe), or feeds `data`."""
+        one request of two to four short arguments in canonical framing; else None. Nothing
+        is consumed either way: the caller runs the request itself, without a round through
+        the batch readers (hiredis, the pre-scans, the idle probe), or feeds `data`.
+
+        Canonical: "*N", then N times "$len" and an argument of that length, each line ended
+        by CRLF, nothing after. Split at every CRLF, such a request gives exactly 2N+2
+        pieces; an argument holding a CRLF gives more, so when the count and every length
+        agree the pieces are the request's own lines and the arguments are read exactly as
+        Redis reads them. Anything else (several requests, other sizes, non-canonical
+        numbers, an argument with a CRLF, inline commands) is left to the general readers,
+        which answer it as Redis does. One call, no helper: it runs for every request at
+        pipeline 1.
+        """
         if (
-            data[:1] != b"*"
-            or len(data) >= _ONE_REQUEST_MAX_BYTES
+            len(data) >= _ONE_REQUEST_MAX_BYTES
             or data.find(42, 1) >= 0  # another '*': not one request alone
             or self._fast
             or self.from_primary
@@ -354,7 +318,35 @@ class RESPParser:
             or self._pos < len(self._buf)
         ):
             return None
-        return _one_request(data)
+        parts = data.split(b"\r\n")
+        n = len(parts)
+        if parts[-1]:
+            return None
+        heads = _BULK_LINES  # every argument is shorter than the data: its line is in the table
+        if n == 8:  # SET k v, LPUSH k v, ...
+            a, b, c = parts[2], parts[4], parts[6]
+            if (
+                parts[0] == b"*3"
+                and parts[1] == heads[len(a)]
+                and parts[3] == heads[len(b)]
+                and parts[5] == heads[len(c)]
+            ):
+                return [a, b, c]
+        elif n == 6:  # GET k, INCR k, ...
+            a, b = parts[2], parts[4]
+            if parts[0] == b"*2" and parts[1] == heads[len(a)] and parts[3] == heads[len(b)]:
+                return [a, b]
+        elif n == 10:  # HSET k f v, ZADD k s m, ...
+            a, b, c, d = parts[2], parts[4], parts[6], parts[8]
+            if (
+                parts[0] == b"*4"
+                and parts[1] == heads[len(a)]
+                and parts[3] == heads[len(b)]
+                and parts[5] == heads[len(c)]
+                and parts[7] == heads[len(d)]
+            ):
+                return [a, b, c, d]
+        return None
 
     def _enter_fast_path(self, data: bytes) -> None:
         """Hand a chunk that starts on a request boundary to hiredis."""
