@@ -16,9 +16,14 @@ rung keeps the ones below it:
        last-interaction time (CLIENT LIST idle), the query-buffer limit, the client's
        state checked once a batch before its commands run (blocked, MULTI, subscribed,
        authenticated, CLIENT PAUSE, CLIENT REPLY, ...), the output-buffer limit
+    6  requests read as Redis reads them: hiredis accepts framing that Redis refuses (a
+       simple string where a bulk string belongs, a length with a leading zero, ...), so
+       this rung reads with Duocache's RESPParser (protocol/resp.py), which answers such
+       input with Redis's protocol errors: a request that came alone is split and checked
+       in Python, a batch goes to hiredis after a scan for the frames only Redis refuses
 
 Each rung answers GET, SET, FLUSHALL and CONFIG (which redis-benchmark sends) over RESP2;
-rungs 3 to 5 share one loop, so rung 3 pays for a check that only rung 4's SET uses.
+rungs 3 to 6 share one loop, so rung 3 pays for a check that only rung 4's SET uses.
 
 With --memcache-port the server also answers memcached's get, set and mn with what
 memcached does for each of them (MemcacheDuties): the floor's memcached side plus a verb
@@ -35,12 +40,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from time import perf_counter_ns, time
 from typing import Any
 
 import hiredis
 import uvloop
+
+from protocol.errors import ProtocolError
+from protocol.resp import RESPParser, error_bytes
 
 RUNGS = {
     1: "command table: any case, arity, a handler per command",
@@ -48,6 +56,7 @@ RUNGS = {
     3: "+ statistics: commandstats, hits/misses, slowlog threshold",
     4: "+ write bookkeeping: dirty, memory, WATCH, blocked keys, notifications",
     5: "+ per read and write: byte counters, idle time, buffer limits, client state",
+    6: "+ requests read as Redis reads them: its framing rules and protocol errors",
 }
 
 _NIL = b"$-1\r\n"
@@ -215,6 +224,7 @@ _HANDLERS: dict[int, tuple[Handler, Handler]] = {
     3: (_get_3, _set_2),
     4: (_get_3, _set_4),
     5: (_get_3, _set_4),
+    6: (_get_3, _set_4),
 }
 
 
@@ -354,6 +364,99 @@ class ClientProtocol(CountingProtocol):
         if out:
             payload = b"".join(out)
             stats.net_output += len(payload)
+            transport.write(payload)
+            if _OUTPUT_BUFFER_MAX and transport.get_write_buffer_size() > _OUTPUT_BUFFER_MAX:
+                transport.close()
+
+
+class FramingProtocol(ClientProtocol):
+    """Rung 6: rung 5, with requests read by Duocache's RESPParser instead of bare hiredis.
+    Its `data_received` repeats rung 5's duties rather than sharing them through calls that
+    would change what rung 5 measures."""
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self.parser = RESPParser(max_buffer_bytes=_QUERY_BUFFER_MAX)
+
+    def data_received(self, data: bytes) -> None:
+        transport = self.transport
+        if transport.is_closing():
+            return
+        client = self.client
+        stats = _STATS
+        stats.net_input += len(data)
+        client.last_interaction = stats.now_s
+        if client.blocked is not None:
+            client.held.append(data)
+            return
+        if (
+            client.multi is not None
+            or client.subscribed
+            or not client.authenticated
+            or not client.reply_on
+            or client.close_after_reply
+            or stats.paused
+            or stats.loading
+            or stats.monitors
+        ):
+            transport.close()
+            return
+        parser = self.parser
+        argv = parser.lone_request(data)
+        if argv is not None:
+            self._write(self.run_list((argv,)))
+            return
+        out: list[bytes] = []
+        try:
+            parser.feed(data)  # past the query-buffer limit it raises, with no reply due
+            while batch := parser.read_commands():
+                out += self.run_list(batch)
+        except ProtocolError as e:
+            if e.reply:
+                out.append(error_bytes("ERR " + e.text))
+            self._write(out)
+            transport.close()
+            return
+        self._write(out)
+
+    def run_list(self, commands: Sequence[list[bytes]]) -> list[bytes]:
+        """`run_commands` over commands already read: the same loop over a list."""
+        out: list[bytes] = []
+        append = out.append
+        lookup = self.table.get
+        client = self.client
+        stats = _STATS
+        mark = perf_counter_ns()
+        for argv in commands:
+            spec = lookup(argv[0]) or lookup(argv[0].lower())
+            if spec is None:
+                append(_unknown(argv))
+                continue
+            arity = spec.arity
+            if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+                append(_wrong_arity(spec))
+                continue
+            reply = spec.handler(client, argv)
+            now = perf_counter_ns()
+            elapsed = now - mark
+            mark = now
+            spec.calls += 1
+            spec.usec += elapsed // 1000
+            stats.commands += 1
+            if elapsed >= _SLOW_NS:
+                stats.slow.append((spec.name, elapsed // 1000))
+            if client.dirty:
+                stats.dirty += client.dirty
+                client.dirty = 0
+            append(reply)
+        return out
+
+    def _write(self, out: list[bytes]) -> None:
+        """The replies of a read in one write, counted, under the output-buffer limit."""
+        if out:
+            transport = self.transport
+            payload = b"".join(out)
+            _STATS.net_output += len(payload)
             transport.write(payload)
             if _OUTPUT_BUFFER_MAX and transport.get_write_buffer_size() > _OUTPUT_BUFFER_MAX:
                 transport.close()
@@ -551,10 +654,19 @@ def _mc_mn(
 
 _MC_VERBS: dict[bytes, McVerb] = {b"get": _mc_get, b"set": _mc_set, b"mn": _mc_mn}
 
+PROTOCOLS: dict[int, type[TableProtocol]] = {
+    1: TableProtocol,
+    2: TableProtocol,
+    3: CountingProtocol,
+    4: CountingProtocol,
+    5: ClientProtocol,
+    6: FramingProtocol,
+}
+
 
 async def _serve(port: int, rung: int, memcache_port: int | None) -> None:
     table = command_table(rung)
-    protocol = TableProtocol if rung < 3 else CountingProtocol if rung < 5 else ClientProtocol
+    protocol = PROTOCOLS[rung]
     loop = asyncio.get_running_loop()
     await loop.create_server(lambda: protocol(table), "127.0.0.1", port)
     if memcache_port is not None:

@@ -16,7 +16,6 @@ from pymemcache.client.base import Client as MemcacheClient
 
 from benchmarks import ladder
 from benchmarks.servers import start_duocache, start_floor, start_ladder
-from benchmarks.side_by_side import start as side_by_side_start
 from tests.support import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -93,6 +92,26 @@ def test_each_rung_of_the_ladder_does_the_work_it_is_timed_on(rung: int) -> None
         assert r.flushall()
         assert r.get("k") is None
         r.close()
+    finally:
+        server.stop()
+
+
+def test_rung_6_reads_requests_as_redis_does() -> None:
+    """Rung 6 answers framing that hiredis accepts and Redis refuses with Redis's protocol
+    errors (checked against redis-server 7.0), alone or behind a pipelined command."""
+    server = start_ladder(6)
+    try:
+        for request, error in (
+            (b"*1\r\n+GET\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
+            (b"*2\r\n$03\r\nGET\r\n$1\r\nk\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+        ):
+            for before, replies in ((b"", b""), (b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", b"$-1\r\n")):
+                with socket.create_connection(("127.0.0.1", server.port)) as sock:
+                    sock.sendall(before + request)
+                    got = b""
+                    while chunk := sock.recv(65536):
+                        got += chunk
+                assert got == replies + error
     finally:
         server.stop()
 
@@ -206,13 +225,14 @@ def test_start_duocache_runs_the_checkout_it_is_given(
     assert executable == str(tmp_path / "server" / "__main__.py")
 
 
-def test_a_side_runs_duocache_under_the_interpreter_it_names(tmp_path: Path) -> None:
-    """`duocache@PYTHON` in side_by_side: that interpreter runs the server."""
+def test_duocache_runs_under_the_interpreter_it_is_given(tmp_path: Path) -> None:
+    """`duocache@PYTHON` in side_by_side: that interpreter runs the server; only Duocache
+    takes one."""
     marker = tmp_path / "ran"
     python = tmp_path / "python"
     python.write_text(f'#!/bin/sh\ntouch "{marker}"\nexec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
-    server = side_by_side_start(f"duocache@{python}")
+    server = start_duocache(python=str(python))
     try:
         client = redis.Redis(port=server.port)
         assert client.ping()
@@ -220,5 +240,13 @@ def test_a_side_runs_duocache_under_the_interpreter_it_names(tmp_path: Path) -> 
     finally:
         server.stop()
     assert marker.exists()
-    with pytest.raises(SystemExit, match="only Duocache"):
-        side_by_side_start(f"redis@{python}")
+    refused = subprocess.run(
+        [sys.executable, "-m", "benchmarks.side_by_side", f"redis@{python}", "duocache"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "only Duocache runs under another interpreter" in refused.stderr
