@@ -190,6 +190,8 @@ def _no_reply_type_lines(data: bytes) -> bool:
 
 _ONE_REQUEST_MAX_BYTES: Final = 4096  # requests with values up to a few KiB
 _BULK_LINES: Final = [b"$%d" % n for n in range(_ONE_REQUEST_MAX_BYTES)]
+# Each argument takes at least six bytes ("$0", CRLF, CRLF): a short request has fewer.
+_ARRAY_LINES: Final = [b"*%d" % n for n in range(_ONE_REQUEST_MAX_BYTES // 6 + 1)]
 
 
 def _find_line_end(buf: bytearray, pos: int, char: bytes) -> int:
@@ -294,9 +296,9 @@ class RESPParser:
 
     def lone_request(self, data: bytes) -> list[bytes] | None:
         """`data` as one request, when the parser holds nothing at all and `data` is exactly
-        one request of two to four short arguments in canonical framing; else None. Nothing
-        is consumed either way: the caller runs the request itself, without a round through
-        the batch readers (hiredis, the pre-scans, the idle probe), or feeds `data`.
+        one short request in canonical framing; else None. Nothing is consumed either way:
+        the caller runs the request itself, without a round through the batch readers
+        (hiredis, the pre-scans, the idle probe), or feeds `data`.
 
         Canonical: "*N", then N times "$len" and an argument of that length, each line ended
         by CRLF, nothing after. Split at every CRLF, such a request gives exactly 2N+2
@@ -346,6 +348,12 @@ class RESPParser:
                 and parts[7] == heads[len(d)]
             ):
                 return [a, b, c, d]
+        elif n > 3 and not n & 1:  # any other count (PING, MSET ...), each piece checked in C
+            args = parts[2:-1:2]
+            if parts[0] == _ARRAY_LINES[len(args)] and parts[1:-1:2] == list(
+                map(heads.__getitem__, map(len, args))
+            ):
+                return args
         return None
 
     def _enter_fast_path(self, data: bytes) -> None:
