@@ -16,7 +16,7 @@ import asyncio
 import logging
 import socket
 import time
-from time import monotonic
+from time import monotonic, perf_counter_ns
 from typing import Any, Final, cast
 
 from protocol.errors import ProtocolError
@@ -114,6 +114,7 @@ class RESPConnection(asyncio.Protocol):
         ctx.transport = transport
         self.ctx = ctx
         self.parser.require_auth = not ctx.authenticated
+        open_fast_path(ctx)  # from here on its batches and commands keep ctx.fast_path
         logger.debug("%s - connected", ctx.addr)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -155,16 +156,34 @@ class RESPConnection(asyncio.Protocol):
             self._process(ctx, transport, data, None)  # parked: the input waits in the parser
             return
         # A request that came alone (pipeline 1): on the fast path it runs and is answered
-        # without the batch machinery of `_process`.
-        open_fast_path(ctx)
-        if ctx.fast_path:
+        # without the batch machinery of `_process`. Whether the client's own state allows
+        # the path is as its last batch or command left `ctx.fast_path`; only the server's
+        # state can have changed since, so that is what is tested here (open_fast_path's
+        # server half, inline: this runs for every request at pipeline 1).
+        if (
+            ctx.fast_path
+            and not app.guards_active
+            and not app.is_replica
+            and not app.loading
+            and app.pause_end is None
+            and not app.monitors
+        ):
             out: list[bytes] = []
             self._batch = out
+            ctx.mark_ns = perf_counter_ns()
             try:
                 ran = run_lone(ctx, argv, out)
             finally:
                 self._batch = None
             if ran:
+                if len(out) == 1 and app.reply_gate is None and not ctx.is_replica:
+                    # `_write_replies` for one reply, no gate and no output limit to check.
+                    payload = out[0]
+                    app.net_output_bytes += len(payload)
+                    transport.write(payload)
+                    if app.obuf_normal_limited:
+                        self.enforce_output_limit()
+                    return
                 self._write_replies(ctx, transport, out)
                 return
         self._process(ctx, transport, b"", argv)

@@ -107,8 +107,17 @@ def resolve(argv: list[bytes]) -> CommandSpec | str:
 # other command takes the full path and tests the state again when it ends. So a command
 # on the fast path is one that no skipped check could reject or postpone, and its body is
 # `call` without the branches for NO-TOUCH, blocking replies and MONITOR: the same reply,
-# statistics, slowlog, keyspace signals and propagation as on the full path. Two further
-# savings, each safe for the reason given:
+# statistics, slowlog, keyspace signals and propagation as on the full path.
+#
+# A request that comes alone (pipeline 1) does not call `open_fast_path`: the connection
+# tests the server half inline and takes the client half as `ctx.fast_path` holds it. That
+# value was set by the client's last batch or full-path command, and the client's state
+# changes only through its own commands, none of them plain (so each ran on the full path
+# and set `ctx.fast_path` again when it ended), or by other clients towards the ordinary
+# state (a block served, subscriptions dropped): a stale False only sends a request round
+# `_process`, which opens the path again.
+#
+# Two further savings, each safe for the reason given:
 #
 # * Timing reads the clock once per command, not twice (a clock read costs 100-200 ns on
 #   the machines we measured): a command's time runs from the end of the previous one of

@@ -326,7 +326,7 @@ def test_a_lone_request_is_answered_without_the_batch_path(
         assert batches == []
         assert send(b"ECHO", b"hi") == b"$2\r\nhi\r\n"  # off the fast path
         assert batches == [[b"ECHO", b"hi"]]
-        assert send(b"MULTI") == b"+OK\r\n"  # not a lone request of 2 to 4 arguments
+        assert send(b"MULTI") == b"+OK\r\n"  # not plain: the full path, then the path closes
         assert send(b"GET", b"k") == b"+QUEUED\r\n"  # the fast path is closed in MULTI
         assert send(b"EXEC") == b"*1\r\n$1\r\nv\r\n"
         batches.clear()
@@ -343,6 +343,45 @@ def test_a_lone_request_is_answered_without_the_batch_path(
         assert b"cmdstat_get:calls=3," in run("INFO", "commandstats")
 
     asyncio.run(scenario())
+
+
+def test_lone_requests_see_what_other_clients_change_in_the_server() -> None:
+    """Between lone requests a client's own half of the fast-path state stays in
+    `ctx.fast_path`; the server's half (MONITOR, maxmemory, CLIENT PAUSE), which other
+    clients change, is tested again for each request."""
+    run = Runner()
+    conn, transport = connect(run)
+    other, _ = connect(run)
+
+    def send(client: RESPConnection, *argv: bytes) -> None:
+        client.data_received(encode_command(list(argv)))
+
+    def lone(*argv: bytes) -> bytes:
+        transport.written.clear()
+        send(conn, *argv)
+        return b"".join(transport.written)
+
+    assert lone(b"SET", b"a", b"1") == b"+OK\r\n"
+    assert lone(b"SET", b"a", b"2") == b"+OK\r\n"
+    assert conn.ctx is not None
+    assert conn.ctx.fast_path
+    monitor, monitor_transport = connect(run)
+    send(monitor, b"MONITOR")
+    monitor_transport.written.clear()
+    assert lone(b"SET", b"a", b"3") == b"+OK\r\n"
+    assert b'"SET" "a" "3"' in b"".join(monitor_transport.written)
+    monitor.connection_lost(None)
+    assert lone(b"SET", b"a", b"4") == b"+OK\r\n"
+    assert conn.ctx.fast_path  # the round through _process opened the path again
+    send(other, b"CONFIG", b"SET", b"maxmemory", b"1")
+    assert lone(b"SET", b"b", b"1").startswith(b"-OOM command not allowed")
+    send(other, b"CONFIG", b"SET", b"maxmemory", b"0")
+    assert lone(b"SET", b"b", b"1") == b"+OK\r\n"
+    send(other, b"CLIENT", b"PAUSE", b"100000", b"WRITE")
+    assert lone(b"SET", b"c", b"1") == b""  # held until the pause ends
+    send(other, b"CLIENT", b"UNPAUSE")
+    assert transport.written == [b"+OK\r\n"]
+    assert run("GET", "c") == b"1"
 
 
 _LONE_SEQUENCE = [
