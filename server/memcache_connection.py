@@ -164,6 +164,14 @@ class MemcacheConnection(asyncio.Protocol):
         run_plain(ctx, run)
         ctx.last_cmd_s = time.time()
         ctx.state = "conn_waiting"
+        if 0 < len(out) <= 4:
+            # `_send` for a lone request's reply (a get's four pieces at most), inline: the
+            # client reads (no outbox, not paused) and no plain request closes the transport.
+            payload = out[0] if len(out) == 1 else b"".join(out)
+            if len(payload) <= SINGLE_WRITE_BYTES:
+                service.stats.bytes_written += len(payload)
+                transport.write(payload)
+                return
         self._send(out)
 
     # --- requests and replies ---
