@@ -177,7 +177,8 @@ class RESPConnection(asyncio.Protocol):
                 self._batch = None
             if ran:
                 if len(out) == 1 and app.reply_gate is None and not ctx.is_replica:
-                    # `_write_replies` for one reply, no gate and no output limit to check.
+                    # `_write_replies` for one reply that no gate holds: on the fast path the
+                    # client is not subscribed and no plain command asks to close it.
                     payload = out[0]
                     app.net_output_bytes += len(payload)
                     transport.write(payload)
