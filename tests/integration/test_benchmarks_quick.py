@@ -158,9 +158,9 @@ def _exchange(sock: socket.socket, requests: bytes) -> bytes:
     return got[: -len(b"MN\r\n")]
 
 
-def side_by_side(*args: str) -> list[str]:
-    """The lines `python -m benchmarks.side_by_side *args` prints; it must succeed."""
-    out = subprocess.run(
+def run_side_by_side(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m benchmarks.side_by_side *args`, run to its end."""
+    return subprocess.run(
         [sys.executable, "-m", "benchmarks.side_by_side", *args],
         cwd=REPO_ROOT,
         capture_output=True,
@@ -168,6 +168,11 @@ def side_by_side(*args: str) -> list[str]:
         timeout=120,
         check=False,
     )
+
+
+def side_by_side(*args: str) -> list[str]:
+    """The lines `python -m benchmarks.side_by_side *args` prints; it must succeed."""
+    out = run_side_by_side(*args)
     assert out.returncode == 0, out.stderr
     return out.stdout.splitlines()
 
@@ -240,13 +245,6 @@ def test_duocache_runs_under_the_interpreter_it_is_given(tmp_path: Path) -> None
     finally:
         server.stop()
     assert marker.exists()
-    refused = subprocess.run(
-        [sys.executable, "-m", "benchmarks.side_by_side", f"redis@{python}", "duocache"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    refused = run_side_by_side(f"redis@{python}", "duocache")
     assert refused.returncode != 0
     assert "only Duocache runs under another interpreter" in refused.stderr
