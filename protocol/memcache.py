@@ -412,12 +412,13 @@ class MemcacheParser:
             self._more.append(data)
             self._more_bytes += len(data)
 
-    def lone_request(self, data: bytes) -> list[PlainRequest] | None:
-        """What `next_request` would make of `data`, as a run of one `PlainRequest`, when the
-        parser holds nothing and `data` is exactly one `get` line (keys apart by single
-        spaces) or one plain `set` (see `_plain_set`) with its data block, CRLF-ended and
-        without NUL in the line; else None. Nothing is consumed either way: the caller runs
-        the request itself, or feeds `data`.
+    def lone_request(self, data: bytes) -> bytes | PlainRequest | None:
+        """What `next_request` would make of `data` when the parser holds nothing and `data` is
+        exactly one `get` line (keys apart by single spaces) or one plain `set` (see
+        `_plain_set`) with its data block, CRLF-ended and without NUL in the line; else None.
+        A get of one key comes as that key, a get of more as the list of its keys, a set as
+        its `PlainSet`. Nothing is consumed either way: the caller runs the request itself,
+        or feeds `data`.
         """
         end = data.find(10)
         if (
@@ -435,9 +436,9 @@ class MemcacheParser:
                 return None
             keys = data[4:-2]
             if 32 not in keys:  # one key: no split (a third of the cost of this line)
-                return [[keys]] if keys else None
+                return keys or None
             split = keys.split(b" ")
-            return None if b"" in split else [split]
+            return None if b"" in split else split
         if head == b"set ":
             line = data[: end - 1]
             tokens = line.split(b" ")
@@ -448,8 +449,7 @@ class MemcacheParser:
             size = _SMALL_NUMBERS.get(tokens[4])
             if size is None or len(data) != end + 3 + size:
                 return None
-            request = self._plain_set(tokens, data, end + 1)
-            return None if request is None else [request]
+            return self._plain_set(tokens, data, end + 1)
         return None
 
     def plain_run(self, data: bytes, max_replies: int) -> list[PlainRequest] | None:

@@ -67,6 +67,7 @@ from protocol.memcache import (
     MemcacheRequest,
     Meta,
     PlainRequest,
+    PlainSet,
     Retrieval,
     Storage,
     base64_encode,
@@ -143,6 +144,8 @@ MAX_VERBOSITY_LEVEL: Final = 2
 # The end of a VALUE line for flags 0 and each short size: " 0 <bytes>\r\n".
 _SHORT_VALUE: Final = 1024
 _NO_FLAGS_TAILS: Final = [b" 0 %d\r\n" % size for size in range(_SHORT_VALUE)]
+_CRLF_END: Final = CRLF + END
+_JOIN_MAX: Final = 1024 * 1024  # a lone get copies a value up to this size into its reply
 
 
 # --- classic commands ---
@@ -162,7 +165,9 @@ def mc_storage(ctx: MemcacheContext, req: Storage) -> None:
             drop_item(ctx, key)
         return
     if req.command == b"set" and req.exptime >= 0:
-        run_plain(ctx, [(key, req.flags, req.exptime, data, req.chunk_ok, req.noreply)])
+        reply = store_plain(ctx, (key, req.flags, req.exptime, data, req.chunk_ok, req.noreply))
+        if reply is not None:
+            ctx.out.append(reply)
         return
     total = 59 + len(key) + len(data) + (4 if req.flags else 0)  # item_total_bytes
     stats.slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][SET_CMDS] += 1
@@ -255,8 +260,8 @@ def mc_plain_get(ctx: MemcacheContext, req: Retrieval) -> None:
 
 
 def run_plain(ctx: MemcacheContext, run: list[PlainRequest]) -> None:
-    """What `MemcacheParser.lone_request` or `plain_run` read: each get line (its keys) as
-    `get` answers it, each plain set as mc_storage answers it, in order; the hot path, with
+    """What `MemcacheParser.plain_run` (or `lone_request`) read: each get line (its keys) as
+    `get` answers it, each plain set as `store_plain` answers it, in order; the hot path, with
     what they look up fetched once for the run."""
     out = ctx.out
     append = out.append
@@ -264,68 +269,12 @@ def run_plain(ctx: MemcacheContext, run: list[PlainRequest]) -> None:
     keyspace = db.keyspace
     stats = ctx.service.stats
     slab = stats.slab
-    access = ctx.access_s
-    if access < 0:
-        access = keyspace.clock.now_ms() // 1000
-    code = access * 2 + 1
+    code = ctx.access_s * 2 + 1
     for request in run:
         if isinstance(request, tuple):
-            # set <key> <flags> <exptime> <bytes> [noreply], exptime not negative:
-            # store_item(SET, ...) without the detours.
-            key, flags, exptime, data, chunk_ok, noreply = request
-            total = 59 + len(key) + len(data) + (4 if flags else 0)  # item_total_bytes
-            slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][SET_CMDS] += 1
-            if not chunk_ok:
-                if not noreply:
-                    append(MC_ERR_BAD_CHUNK)
-                continue
-            app = ctx.app
-            if app.is_replica or app.guards_active:
-                refused = refusal(ctx, b"SET")
-                if refused is not None:
-                    if not noreply:
-                        append(refused)
-                    continue
-            deadline = None
-            if exptime:
-                deadline = item_deadline(exptime, keyspace.clock.now_ms())
-                if deadline == EXPIRED:  # an absolute time already past
-                    effect = write_item(ctx, key, data, flags, EXPIRED)
-                    if effect is not None:
-                        emit(ctx, key, effect)
-                    if not noreply:
-                        append(STORED)
-                    continue
-            if db.watched:
-                signal_modified(ctx, key)
-            db.set(key, data, deadline)
-            tables = db.mc
-            if tables is None:
-                tables = item_tables(db)
-            if flags:
-                tables.flags[key] = flags
-            elif tables.flags:
-                tables.flags.pop(key, None)
-            if tables.cas:
-                tables.cas.pop(key, None)
-            if tables.state:
-                tables.state.pop(key, None)
-            tables.access[key] = access * 2
-            stats.total_items += 1
-            app.dirty += 1
-            if app.notify_classes:
-                notify(ctx, "$", b"set", key)
-                if deadline is not None:
-                    notify(ctx, "g", b"expire", key)
-            if app.feed:
-                if deadline is None:
-                    app.propagate(0, [b"SET", key, data])
-                else:
-                    app.propagate(0, [b"SET", key, data, b"PXAT", str(deadline).encode()])
-                if flags:
-                    app.propagate(0, meta_effect(key, flags, 0))
-            if not noreply:
-                append(STORED)
+            reply = store_plain(ctx, request)
+            if reply is not None:
+                append(reply)
             continue
         for key in request:
             if len(key) > KEY_MAX_BYTES:
@@ -367,6 +316,114 @@ def run_plain(ctx: MemcacheContext, run: list[PlainRequest]) -> None:
             ctx.mark = len(out)  # _flushed, inline on the hot path
             if ctx.held:
                 ctx.held.clear()
+
+
+def get_one(ctx: MemcacheContext, key: bytes, write: Callable[[bytes], None]) -> None:
+    """`get <key>` arriving alone (what a client sends at pipeline 1), answered through
+    `write` as `run_plain` answers the line: in one piece when that copies at most
+    _JOIN_MAX bytes of the value, else with the value by reference. A lone request is a batch
+    of its own, so its END throws away and flushes nothing.
+
+    Its lookup repeats `run_plain`'s for one key: shared as a function, it cost 2.3% more
+    instructions per request here and 3.7% at pipeline 16."""
+    stats = ctx.service.stats
+    if len(key) > KEY_MAX_BYTES:
+        stats.bytes_written += len(MC_ERR_BAD_FORMAT)
+        write(MC_ERR_BAD_FORMAT)
+        return
+    db = ctx.db
+    keyspace = db.keyspace
+    stats.get_cmds += 1
+    expired_before = keyspace.expired_keys
+    stored: Any = db.get(key)
+    kind = type(stored)
+    if kind is bytes:
+        value: bytes = stored
+    elif kind is bytearray:
+        value = bytes(stored)
+    else:
+        stats.get_misses += 1
+        if stored is None and keyspace.expired_keys != expired_before:
+            stats.get_expired += 1
+        stats.bytes_written += len(END)
+        write(END)
+        return
+    tables = db.mc
+    flags = tables.flags.get(key, 0) if tables is not None and tables.flags else 0
+    size = len(value)
+    total = 59 + len(key) + size + (4 if flags else 0)
+    stats.slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][GET_HITS] += 1
+    if tables is None:
+        tables = item_tables(db)
+    tables.access[key] = ctx.access_s * 2 + 1
+    if not flags and size < _SHORT_VALUE:
+        reply = b"VALUE " + key + _NO_FLAGS_TAILS[size] + value + _CRLF_END
+    elif size <= _JOIN_MAX:
+        reply = b"VALUE %b %d %d\r\n%b\r\nEND\r\n" % (key, flags, size, value)
+    else:
+        header = b"VALUE %b %d %d\r\n" % (key, flags, size)
+        stats.bytes_written += len(header) + size + len(_CRLF_END)
+        write(header)
+        write(value)
+        write(_CRLF_END)
+        return
+    stats.bytes_written += len(reply)
+    write(reply)
+
+
+def store_plain(ctx: MemcacheContext, request: PlainSet) -> bytes | None:
+    """A plain set (`set <key> <flags> <exptime> <bytes> [noreply]`, exptime not negative)
+    as mc_storage answers it, through store_item(SET, ...) without the detours: its reply,
+    None under noreply."""
+    key, flags, exptime, data, chunk_ok, noreply = request
+    total = 59 + len(key) + len(data) + (4 if flags else 0)  # item_total_bytes
+    stats = ctx.service.stats
+    stats.slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][SET_CMDS] += 1
+    if not chunk_ok:
+        return None if noreply else MC_ERR_BAD_CHUNK
+    app = ctx.app
+    if app.is_replica or app.guards_active:
+        refused = refusal(ctx, b"SET")
+        if refused is not None:
+            return None if noreply else refused
+    db = ctx.db
+    deadline = None
+    if exptime:
+        deadline = item_deadline(exptime, db.keyspace.clock.now_ms())
+        if deadline == EXPIRED:  # an absolute time already past
+            effect = write_item(ctx, key, data, flags, EXPIRED)
+            if effect is not None:
+                emit(ctx, key, effect)
+            return None if noreply else STORED
+    if db.watched:
+        signal_modified(ctx, key)
+    db.set(key, data, deadline)
+    tables = db.mc
+    if tables is None:
+        tables = item_tables(db)
+    if flags:
+        tables.flags[key] = flags
+    elif tables.flags:
+        tables.flags.pop(key, None)
+    if tables.cas:
+        tables.cas.pop(key, None)
+    if tables.state:
+        tables.state.pop(key, None)
+    tables.access[key] = ctx.access_s * 2
+    stats.total_items += 1
+    app.dirty += 1
+    if app.notify_classes:
+        notify(ctx, "$", b"set", key)
+        if deadline is not None:
+            notify(ctx, "g", b"expire", key)
+    if app.feed:
+        if deadline is None:
+            app.propagate(0, [b"SET", key, data])
+        else:
+            app.propagate(0, [b"SET", key, data, b"PXAT", str(deadline).encode()])
+        if flags:
+            app.propagate(0, meta_effect(key, flags, 0))
+    return None if noreply else STORED
 
 
 def _flushed(ctx: MemcacheContext) -> None:

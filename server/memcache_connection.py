@@ -27,12 +27,12 @@ import time
 from collections import deque
 from typing import Final, cast
 
-from protocol.memcache import Close, MemcacheParser
+from protocol.memcache import Close, MemcacheParser, PlainRequest
 from server.app import App
 from server.errors import (
     MC_ERR_TOO_MANY_CONNECTIONS,
 )
-from server.memcache import VERBS, execute, run_plain
+from server.memcache import VERBS, execute, get_one, run_plain, store_plain
 from server.memcache_state import MemcacheContext, MemcacheService, service_for
 from server.serve import EXTRA_LISTENERS, ProtocolFactory
 
@@ -139,14 +139,17 @@ class MemcacheConnection(asyncio.Protocol):
         if self._write_paused or self._outbox:
             parser.feed(data)
             return
-        run = parser.lone_request(data)  # it came alone (pipeline 1)
-        if run is None:
+        request = parser.lone_request(data)  # it came alone (pipeline 1)
+        run: list[PlainRequest] | None = None
+        if type(request) is list:
+            run = [request]  # a get of more keys
+        elif request is None:
             run = parser.plain_run(data, FLUSH_ENTRIES - 1)  # pipelined gets and sets
             if run is None:
                 parser.feed(data)
                 self._process()
                 return
-        # Read in one pass while the parser holds nothing: `run` is all there is to run.
+        # Read in one pass while the parser holds nothing: this is all there is to run.
         # `_process`'s set-up for it, inline on the hot path (its replies stay under
         # FLUSH_ENTRIES, and no plain request closes, authenticates or waits for data).
         ctx = self.ctx
@@ -155,23 +158,28 @@ class MemcacheConnection(asyncio.Protocol):
             return
         if service.flush_at_ms is not None:
             service.check_flush()
+        ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
+        if run is None:
+            # A get of one key or a set, alone: a batch of its own, so no batch output to
+            # set up; the client reads (no outbox, not paused), so its reply goes straight
+            # out. (The parser is idle, so `ctx.state` is already conn_waiting.)
+            if type(request) is bytes:
+                get_one(ctx, request, transport.write)
+            elif type(request) is tuple:
+                reply = store_plain(ctx, request)
+                if reply is not None:
+                    service.stats.bytes_written += len(reply)
+                    transport.write(reply)
+            ctx.last_cmd_s = time.time()
+            return
         out: list[bytes] = []
         ctx.out = out
         ctx.mark = 0
         if ctx.held:
             ctx.held.clear()
-        ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
         run_plain(ctx, run)
         ctx.last_cmd_s = time.time()
         ctx.state = "conn_waiting"
-        if 0 < len(out) <= 4:
-            # `_send` for a lone request's reply (a get's four pieces at most), inline: the
-            # client reads (no outbox, not paused) and no plain request closes the transport.
-            payload = out[0] if len(out) == 1 else b"".join(out)
-            if len(payload) <= SINGLE_WRITE_BYTES:
-                service.stats.bytes_written += len(payload)
-                transport.write(payload)
-                return
         self._send(out)
 
     # --- requests and replies ---

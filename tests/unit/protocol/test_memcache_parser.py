@@ -766,6 +766,13 @@ class _GeneralStorageParser(MemcacheParser):
         return None
 
 
+def as_run(request: bytes | PlainRequest | None) -> list[PlainRequest] | None:
+    """The run of one request `lone_request` gave: a get of one key comes as the key."""
+    if request is None:
+        return None
+    return [[request]] if isinstance(request, bytes) else [request]
+
+
 def as_requests(run: list[PlainRequest] | None) -> list[MemcacheRequest] | None:
     """What `next_request` gives for the requests of a run `lone_request` or `plain_run`
     read: a get line's keys stand for a `Retrieval`, a plain set's fields for a `Storage`."""
@@ -864,7 +871,7 @@ def test_a_lone_request_reads_as_the_fed_parser_reads_it(first: bytes, second: b
     it answers, it must give what feeding the same bytes gives, and it consumes nothing."""
     data = first + second
     parser = MemcacheParser()
-    lone = as_requests(parser.lone_request(data))
+    lone = as_requests(as_run(parser.lone_request(data)))
     assert parser.buffered_bytes == 0  # nothing was consumed
     fed = parse(data)
     if lone is not None:
@@ -947,13 +954,24 @@ def test_plain_run_answers_only_an_idle_parser() -> None:
 
 def test_lone_request_answers_only_an_idle_parser() -> None:
     get = b"get k\r\n"
-    assert MemcacheParser().lone_request(get) == [[b"k"]]
-    assert MemcacheParser().lone_request(b"set k 1 2 3\r\nabc\r\n") == [
-        (b"k", 1, 2, b"abc", True, False)
-    ]
-    assert MemcacheParser().lone_request(b"set k 0 0 3 noreply\r\nabX\r\n") == [
-        (b"k", 0, 0, b"abX", True, True)
-    ]
+    assert MemcacheParser().lone_request(get) == b"k"
+    assert MemcacheParser().lone_request(b"get k1 k2\r\n") == [b"k1", b"k2"]
+    assert MemcacheParser().lone_request(b"set k 1 2 3\r\nabc\r\n") == (
+        b"k",
+        1,
+        2,
+        b"abc",
+        True,
+        False,
+    )
+    assert MemcacheParser().lone_request(b"set k 0 0 3 noreply\r\nabX\r\n") == (
+        b"k",
+        0,
+        0,
+        b"abX",
+        True,
+        True,
+    )
     waiting = MemcacheParser()
     waiting.feed(b"get")  # part of a line waits
     assert waiting.lone_request(get) is None
