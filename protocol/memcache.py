@@ -412,23 +412,24 @@ class MemcacheParser:
             self._more.append(data)
             self._more_bytes += len(data)
 
+    @property
+    def idle(self) -> bool:
+        """Whether the parser holds nothing and waits for a command line (not for
+        credentials): only then may `lone_request` and `plain_run` be asked."""
+        return self._state == _LINE and self._pos >= len(self._buf) and not self._more
+
     def lone_request(self, data: bytes) -> bytes | PlainRequest | None:
-        """What `next_request` would make of `data` when the parser holds nothing and `data` is
-        exactly one `get` line (keys apart by single spaces) or one plain `set` (see
-        `_plain_set`) with its data block, CRLF-ended and without NUL in the line; else None.
-        A get of one key comes as that key, a get of more as the list of its keys, a set as
-        its `PlainSet`. Nothing is consumed either way: the caller runs the request itself,
-        or feeds `data`.
+        """What `next_request` would make of `data` when `data` is exactly one `get` line
+        (keys apart by single spaces) or one plain `set` (see `_plain_set`) with its data
+        block, CRLF-ended and without NUL in the line; else None. A get of one key comes as
+        that key, a get of more as the list of its keys, a set as its `PlainSet`. Nothing is
+        consumed either way: the caller runs the request itself, or feeds `data`.
+
+        Ask only an `idle` parser (the caller keeps track, which costs less than a test on
+        every read): what it holds otherwise comes first.
         """
         end = data.find(10)
-        if (
-            end < 1
-            or end >= READ_BUFFER_BYTES
-            or data[end - 1] != 13
-            or self._state != _LINE
-            or self._pos < len(self._buf)
-            or self._more
-        ):
+        if end < 1 or end >= READ_BUFFER_BYTES or data[end - 1] != 13:
             return None
         head = data[:4]
         if head == b"get ":
@@ -454,13 +455,11 @@ class MemcacheParser:
 
     def plain_run(self, data: bytes, max_replies: int) -> list[PlainRequest] | None:
         """What `next_request` would make of `data` (as `PlainRequest`s), read in one pass,
-        when the parser holds nothing and `data` is only whole `get` lines and plain `set`s
-        with their data blocks, each as `lone_request` takes one, whose replies come to at
-        most `max_replies` pieces (three per key a get asks for and one for its END, one per
-        set); else None. What a client pipelining gets or sets sends. Nothing is consumed
-        either way."""
-        if self._state != _LINE or self._pos < len(self._buf) or self._more:
-            return None
+        when `data` is only whole `get` lines and plain `set`s with their data blocks, each
+        as `lone_request` takes one, whose replies come to at most `max_replies` pieces (three
+        per key a get asks for and one for its END, one per set); else None. What a client
+        pipelining gets or sets sends. Nothing is consumed either way. Ask only an `idle`
+        parser, as for `lone_request`."""
         if data[:4] == b"get " and b"\nset " not in data:
             return self._get_run(data, max_replies)
         requests: list[PlainRequest] = []

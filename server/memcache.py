@@ -349,16 +349,21 @@ def get_one(ctx: MemcacheContext, key: bytes, write: Callable[[bytes], None]) ->
         write(END)
         return
     tables = db.mc
-    flags = tables.flags.get(key, 0) if tables is not None and tables.flags else 0
-    size = len(value)
-    total = 59 + len(key) + size + (4 if flags else 0)
-    stats.slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][GET_HITS] += 1
     if tables is None:
         tables = item_tables(db)
     tables.access[key] = ctx.access_s * 2 + 1
+    flags = tables.flags.get(key, 0) if tables.flags else 0
+    size = len(value)
     if not flags and size < _SHORT_VALUE:
+        # item_total_bytes is at most 59 + 250 + 1023 here: no class past the table.
+        stats.slab[CLASS_BY_SIZE[59 + len(key) + size]][GET_HITS] += 1
         reply = b"VALUE " + key + _NO_FLAGS_TAILS[size] + value + _CRLF_END
-    elif size <= _JOIN_MAX:
+        stats.bytes_written += len(reply)
+        write(reply)
+        return
+    total = 59 + len(key) + size + (4 if flags else 0)
+    stats.slab[CLASS_BY_SIZE[total] if total <= SLAB_CHUNK_MAX else LARGEST_CLASS][GET_HITS] += 1
+    if size <= _JOIN_MAX:
         reply = b"VALUE %b %d %d\r\n%b\r\nEND\r\n" % (key, flags, size, value)
     else:
         header = b"VALUE %b %d %d\r\n" % (key, flags, size)

@@ -23,11 +23,10 @@ import asyncio
 import contextlib
 import logging
 import socket
-import time
 from collections import deque
 from typing import Final, cast
 
-from protocol.memcache import Close, MemcacheParser, PlainRequest
+from protocol.memcache import Close, MemcacheParser
 from server.app import App
 from server.errors import (
     MC_ERR_TOO_MANY_CONNECTIONS,
@@ -55,6 +54,7 @@ class MemcacheConnection(asyncio.Protocol):
     __slots__ = (
         "_close_when_drained",
         "_outbox",
+        "_ready",
         "_transport",
         "_write_paused",
         "app",
@@ -74,6 +74,10 @@ class MemcacheConnection(asyncio.Protocol):
         self._write_paused = False
         self._outbox: deque[bytes] = deque()
         self._close_when_drained = False
+        # The parser is idle, the client reads and nothing waits in the outbox: a read may
+        # take `lone_request` and `plain_run`. Cleared when any of that stops holding, set
+        # again at the end of `_process`.
+        self._ready = self.parser.idle
 
     # --- asyncio.Protocol ---
 
@@ -118,6 +122,7 @@ class MemcacheConnection(asyncio.Protocol):
     def pause_writing(self) -> None:
         # The client reads slower than we answer: stop reading and running its requests.
         self._write_paused = True
+        self._ready = False
         if self._transport is not None:
             self._transport.pause_reading()
 
@@ -136,19 +141,23 @@ class MemcacheConnection(asyncio.Protocol):
         service.stats.bytes_read += len(data)
         parser = self.parser
         parser.max_item_bytes = service.max_item_bytes  # CONFIG SET may have changed it
-        if self._write_paused or self._outbox:
+        if not self._ready:
             parser.feed(data)
+            if not self._write_paused and not self._outbox:
+                self._process()
             return
         request = parser.lone_request(data)  # it came alone (pipeline 1)
-        run: list[PlainRequest] | None = None
-        if type(request) is list:
-            run = [request]  # a get of more keys
-        elif request is None:
+        if request is None:
             run = parser.plain_run(data, FLUSH_ENTRIES - 1)  # pipelined gets and sets
             if run is None:
+                self._ready = False
                 parser.feed(data)
                 self._process()
                 return
+        elif type(request) is list:
+            run = [request]  # a get of more keys
+        else:
+            run = None
         # Read in one pass while the parser holds nothing: this is all there is to run.
         # `_process`'s set-up for it, inline on the hot path (its replies stay under
         # FLUSH_ENTRIES, and no plain request closes, authenticates or waits for data).
@@ -158,19 +167,18 @@ class MemcacheConnection(asyncio.Protocol):
             return
         if service.flush_at_ms is not None:
             service.check_flush()
-        ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
+        ctx.last_cmd_s = ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
         if run is None:
-            # A get of one key or a set, alone: a batch of its own, so no batch output to
-            # set up; the client reads (no outbox, not paused), so its reply goes straight
-            # out. (The parser is idle, so `ctx.state` is already conn_waiting.)
-            if type(request) is bytes:
+            # A get of one key or a set, alone: a batch of its own, so no batch output to set
+            # up; the client reads (no outbox, not paused), so its reply goes straight out.
+            # (The parser is idle, so `ctx.state` is already conn_waiting.)
+            if isinstance(request, bytes):
                 get_one(ctx, request, transport.write)
-            elif type(request) is tuple:
+            elif isinstance(request, tuple):
                 reply = store_plain(ctx, request)
                 if reply is not None:
                     service.stats.bytes_written += len(reply)
                     transport.write(reply)
-            ctx.last_cmd_s = time.time()
             return
         out: list[bytes] = []
         ctx.out = out
@@ -178,7 +186,6 @@ class MemcacheConnection(asyncio.Protocol):
         if ctx.held:
             ctx.held.clear()
         run_plain(ctx, run)
-        ctx.last_cmd_s = time.time()
         ctx.state = "conn_waiting"
         self._send(out)
 
@@ -234,9 +241,10 @@ class MemcacheConnection(asyncio.Protocol):
                     break
             request = next_request()
         if ran:
-            ctx.last_cmd_s = time.time()
+            ctx.last_cmd_s = ctx.access_s
         ctx.state = "conn_nread" if parser.awaiting_data else "conn_waiting"
         self._send(out)
+        self._ready = parser.idle and not self._write_paused and not self._outbox
         if close:
             self._close_when_drained = True
             self._drain()
@@ -261,6 +269,7 @@ class MemcacheConnection(asyncio.Protocol):
             transport.write(payload or b"".join(out))
             return
         self._outbox.extend(out)
+        self._ready = False
         self._drain()
 
     def _drain(self) -> None:

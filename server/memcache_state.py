@@ -232,7 +232,8 @@ class MemcacheContext:
         self.addr = addr
         self.laddr = laddr
         self.fd = fd
-        self.last_cmd_s = time.time()
+        # The clock's second of the last request (memcached's coarse clock).
+        self.last_cmd_s = app.keyspace.clock.now_ms() // 1000
         self.state = "conn_waiting"
         self.guard_ctx: CommandContext | None = None
         self.kill: Callable[[], None] | None = None  # set by the connection

@@ -436,6 +436,7 @@ def _slab_stats(ctx: MemcacheContext) -> list[bytes]:
 def _conn_stats(ctx: MemcacheContext) -> list[bytes]:
     service = ctx.service
     now = time.time()
+    now_s = ctx.app.keyspace.clock.now_ms() // 1000  # the clock of `last_cmd_s`
     out: list[bytes] = []
     listener = _listener(ctx)
     entries: list[tuple[int, list[tuple[bytes, bytes | int]]]] = []
@@ -460,7 +461,7 @@ def _conn_stats(ctx: MemcacheContext) -> list[bytes]:
                     (b"addr", b"tcp:" + conn.addr.encode()),
                     (b"listen_addr", b"tcp:" + conn.laddr.encode()),
                     (b"state", state),
-                    (b"secs_since_last_cmd", int(now - conn.last_cmd_s)),
+                    (b"secs_since_last_cmd", now_s - conn.last_cmd_s),
                 ],
             )
         )

@@ -262,3 +262,58 @@ def test_a_lone_request_is_answered_and_counted_as_the_parser_answers_it() -> No
     assert counters[0] == counters[1]
     assert counters[0][b"get_expired"] == b"1"
     assert counters[0][b"get_misses"] == b"4"  # mg counts its miss too
+
+
+class PausingTransport(FakeTransport):
+    """Tells the protocol to stop writing once a write takes more than `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.protocol: MemcacheConnection | None = None
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        if len(data) > self.limit and self.protocol is not None:
+            self.protocol.pause_writing()
+
+
+def test_a_read_takes_the_one_pass_paths_only_when_nothing_comes_before_it() -> None:
+    """A part of a request held by the parser, a data block awaited, credentials awaited, an
+    outbox not yet written: each comes before the next read, which must not be answered
+    ahead of it however much it looks like a lone get."""
+    run = Runner()
+    conn, transport = connect(run)
+
+    def send(data: bytes) -> bytes:
+        transport.written.clear()
+        conn.data_received(data)
+        return b"".join(transport.written)
+
+    assert send(b"set k 0 0 7\r\n") == b""
+    assert send(b"get k\r\n") == b""  # the data block, not a request
+    assert send(b"\r\n") == b"STORED\r\n"
+    assert send(b"get k\r\n") == b"VALUE k 0 7\r\nget k\r\n\r\nEND\r\n"
+    assert send(b"stats") == b""
+    assert send(b"get k\r\n") == b"ERROR\r\n"  # `statsget k`
+    assert send(b"get k\r\n") == b"VALUE k 0 7\r\nget k\r\n\r\nEND\r\n"
+
+    run("CONFIG", "SET", "memcache-max-item-size", str(2 * SINGLE_WRITE_BYTES))
+    paused = PausingTransport(SINGLE_WRITE_BYTES)
+    other = MemcacheConnection(run.app, service_for(run.app))
+    other.connection_made(paused)  # type: ignore[arg-type]
+    paused.protocol = other
+    big = b"b" * (SINGLE_WRITE_BYTES + 1)
+    other.data_received(b"set big 0 0 %d noreply\r\n%b\r\n" % (len(big), big))
+    other.data_received(b"get big big\r\n")  # through the outbox, which the client stalls
+    written = len(paused.written)
+    other.data_received(b"get k\r\n")
+    assert len(paused.written) == written  # waits behind the outbox
+    paused.limit = 1 << 40
+    other.resume_writing()
+    assert b"".join(paused.written).endswith(b"END\r\nVALUE k 0 7\r\nget k\r\n\r\nEND\r\n")
+
+    secured = Runner([("requirepass", ["secret"])])
+    locked, locked_transport = connect(secured)
+    locked.data_received(b"get k\r\n")
+    assert locked_transport.written == [b"CLIENT_ERROR unauthenticated\r\n"]
