@@ -74,9 +74,10 @@ class MemcacheConnection(asyncio.Protocol):
         self._write_paused = False
         self._outbox: deque[bytes] = deque()
         self._close_when_drained = False
-        # The parser is idle, the client reads and nothing waits in the outbox: a read may
-        # take `lone_request` and `plain_run`. Cleared when any of that stops holding, set
-        # again at the end of `_process`.
+        # The parser is idle and the client reads (so nothing waits in the outbox, which
+        # holds bytes only while the client does not read): a read may take `lone_request`
+        # and `plain_run`. Cleared by `pause_writing`, set again at the end of `_process`,
+        # which runs whatever a read left to the parser.
         self._ready = self.parser.idle
 
     # --- asyncio.Protocol ---
@@ -150,7 +151,6 @@ class MemcacheConnection(asyncio.Protocol):
         if request is None:
             run = parser.plain_run(data, FLUSH_ENTRIES - 1)  # pipelined gets and sets
             if run is None:
-                self._ready = False
                 parser.feed(data)
                 self._process()
                 return
@@ -244,7 +244,7 @@ class MemcacheConnection(asyncio.Protocol):
             ctx.last_cmd_s = ctx.access_s
         ctx.state = "conn_nread" if parser.awaiting_data else "conn_waiting"
         self._send(out)
-        self._ready = parser.idle and not self._write_paused and not self._outbox
+        self._ready = parser.idle and not self._write_paused
         if close:
             self._close_when_drained = True
             self._drain()
@@ -269,7 +269,6 @@ class MemcacheConnection(asyncio.Protocol):
             transport.write(payload or b"".join(out))
             return
         self._outbox.extend(out)
-        self._ready = False
         self._drain()
 
     def _drain(self) -> None:
