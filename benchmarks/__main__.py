@@ -29,6 +29,7 @@ from benchmarks.servers import (
     CLIENT_CPU,
     Server,
     cpu_seconds,
+    cpu_times,
     rss_bytes,
     start_duocache,
     start_floor,
@@ -85,12 +86,15 @@ def redis_benchmark_cmd(
 def redis_benchmark(
     server: Server, test: str, pipeline: int, size: int, requests: int
 ) -> dict[str, float]:
-    """One redis-benchmark run; returns rps, p50/p99 ms and server CPU µs per request."""
+    """One redis-benchmark run; returns rps, p50/p99 ms and server CPU µs per request, in
+    all and in user mode (the rest is the kernel's)."""
     flushall(server)
     cmd = redis_benchmark_cmd(server, test, pipeline, size, requests)
-    before = cpu_seconds(server.pid)
+    user_before, system_before = cpu_times(server.pid)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    used = cpu_seconds(server.pid) - before
+    user_after, system_after = cpu_times(server.pid)
+    user = user_after - user_before
+    used = user + system_after - system_before
     rows = [line.split('","') for line in out.strip().splitlines() if line.startswith('"')]
     row = [c.strip('"') for c in rows[-1]]
     return {
@@ -98,6 +102,7 @@ def redis_benchmark(
         "p50_ms": float(row[4]),
         "p99_ms": float(row[6]),
         "cpu_us": used * 1e6 / requests,
+        "user_us": user * 1e6 / requests,
     }
 
 
@@ -275,6 +280,7 @@ def ladder_rows(
                 [r["rps"] for r in ours], [r["rps"] for r in theirs]
             )
             row[f"{key}_cpu_us"] = statistics.median(r["cpu_us"] for r in ours)
+            row[f"{key}_user_us"] = statistics.median(r["user_us"] for r in ours)
         print(f"ladder: {row}", flush=True)
         rows.append(row)
     return rows
@@ -510,7 +516,8 @@ def _ladder_report(rows: list[dict[str, Any]]) -> list[str]:
         "",
         "The ladder (benchmarks/ladder.py): the floor with Redis's per-command duties added "
         "back one rung at a time, in their cheapest Python form; 3 B values, interleaved "
-        "with redis-server. Each cell: ratio to redis-server (CPU µs per request).",
+        "with redis-server. Each cell: ratio to redis-server (server CPU µs per request, and "
+        "the part of it spent in user mode; the rest is the kernel's).",
         "",
         "| server | " + " | ".join(f"{t.upper()} P{p}" for t, p in runs) + " |",
         "|---|" + "---|" * len(runs),
@@ -518,7 +525,9 @@ def _ladder_report(rows: list[dict[str, Any]]) -> list[str]:
     lines.extend(
         f"| {_LADDER_LABELS.get(row['server'], row['server'])} | "
         + " | ".join(
-            f"{row[f'{t}_p{p}_ratio']:.2f} ({row[f'{t}_p{p}_cpu_us']:.1f})" for t, p in runs
+            f"{row[f'{t}_p{p}_ratio']:.2f} ({row[f'{t}_p{p}_cpu_us']:.1f}, "
+            f"user {row[f'{t}_p{p}_user_us']:.1f})"
+            for t, p in runs
         )
         + " |"
         for row in rows

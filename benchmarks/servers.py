@@ -32,12 +32,17 @@ def pin(pid: int, cpu: int) -> None:
             os.sched_setaffinity(pid, {cpu})
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a process, from /proc."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    return sum(cpu_times(pid))
 
 
 def rss_bytes(pid: int) -> int:
