@@ -600,6 +600,7 @@ class App:
         while True:
             hz = max(1, min(500, self.config["hz"]))
             await asyncio.sleep(1 / hz)
+            self.keyspace.clock.tick()  # the coarse second (storage.clock), as memcached's
             try:
                 # Redis gives the active expire cycle 25% of each tick; it rests while clients
                 # are paused, so the dataset does not change under a paused failover.
@@ -683,6 +684,7 @@ class App:
             hook()
 
     def start_cron(self) -> None:
+        self.keyspace.clock.tick()
         self._cron_task = asyncio.get_running_loop().create_task(self.cron())
 
     async def stop_cron(self) -> None:

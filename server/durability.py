@@ -91,6 +91,7 @@ from server.context import CommandContext
 from server.errors import ERR_MISCONF
 from server.info import INFO_PROVIDERS
 from server.memcache_meta import apply_meta
+from storage.clock import NEVER_EXPIRED
 
 logger = logging.getLogger(__name__)
 
@@ -118,16 +119,6 @@ def durability_of(app: App) -> Durability:
     if found is None:
         found = _INSTANCES[app] = Durability(app)
     return found
-
-
-class _NeverExpired:
-    """A clock for loading: no key is expired while the dataset loads (Redis's keyIsExpired
-    returns 0 while loading); they expire normally once loading is over."""
-
-    __slots__ = ()
-
-    def now_ms(self) -> int:
-        return -(2**62)
 
 
 @dataclass(slots=True)
@@ -629,7 +620,7 @@ class Durability:
         app.feed.clear()
         keyspace = app.keyspace
         clock = keyspace.clock
-        keyspace.clock = _NeverExpired()
+        keyspace.clock = NEVER_EXPIRED
         self.loading_start_s = int(time.time())
         self.loading_loaded_bytes = 0
         last_yield = time.monotonic()
@@ -645,6 +636,7 @@ class Durability:
                     last_yield = time.monotonic()
         finally:
             keyspace.clock = clock
+            clock.tick()  # its coarse second went unticked while it was away
             app.feed[:0] = saved_feed
             app.reset_stream_db()
             app.loading = False

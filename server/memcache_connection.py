@@ -167,7 +167,7 @@ class MemcacheConnection(asyncio.Protocol):
             return
         if service.flush_at_ms is not None:
             service.check_flush()
-        ctx.last_cmd_s = ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
+        ctx.last_cmd_s = ctx.access_s = self.app.keyspace.clock.second
         if run is None:
             # A get of one key or a set, alone: a batch of its own, so no batch output to set
             # up; the client reads (no outbox, not paused), so its reply goes straight out.
@@ -208,7 +208,7 @@ class MemcacheConnection(asyncio.Protocol):
         if ctx.held:
             ctx.held.clear()
         ctx.state = "conn_parse_cmd"
-        ctx.access_s = self.app.keyspace.clock.now_ms() // 1000
+        ctx.access_s = self.app.keyspace.clock.second
         close = False
         ran = False
         # Only a successful authentication below ends the parser's authentication phase.

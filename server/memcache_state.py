@@ -233,7 +233,7 @@ class MemcacheContext:
         self.laddr = laddr
         self.fd = fd
         # The clock's second of the last request (memcached's coarse clock).
-        self.last_cmd_s = app.keyspace.clock.now_ms() // 1000
+        self.last_cmd_s = app.keyspace.clock.second
         self.state = "conn_waiting"
         self.guard_ctx: CommandContext | None = None
         self.kill: Callable[[], None] | None = None  # set by the connection

@@ -436,7 +436,7 @@ def _slab_stats(ctx: MemcacheContext) -> list[bytes]:
 def _conn_stats(ctx: MemcacheContext) -> list[bytes]:
     service = ctx.service
     now = time.time()
-    now_s = ctx.app.keyspace.clock.now_ms() // 1000  # the clock of `last_cmd_s`
+    now_s = ctx.app.keyspace.clock.second  # the clock of `last_cmd_s`
     out: list[bytes] = []
     listener = _listener(ctx)
     entries: list[tuple[int, list[tuple[bytes, bytes | int]]]] = []

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from protocol.resp import RespError
 from replication.handshake import HandshakeOptions
 from replication.replica import PrimaryLink
 from server.context import CommandContext
 from server.durability import AOF_OFF, durability_of
+from storage.clock import NEVER_EXPIRED
 
 if TYPE_CHECKING:
     from server.replication import Replication
@@ -32,19 +33,6 @@ class CachedPrimary(NamedTuple):
     replid: str
     offset: int  # the last byte applied
     db: int  # the primary client's selected db (-1: the stream will start with SELECT)
-
-
-class _NeverExpired:
-    """The primary's client never sees a key as expired: the primary sends its DEL (Redis's
-    expireIfNeeded returns 0 for the master client)."""
-
-    __slots__ = ()
-
-    def now_ms(self) -> int:
-        return -(2**62)
-
-
-_NEVER_EXPIRED: Final = _NeverExpired()
 
 
 class LinkSide:
@@ -150,7 +138,7 @@ class LinkSide:
             return True
         keyspace = self.repl.app.keyspace
         clock = keyspace.clock
-        keyspace.clock = _NEVER_EXPIRED
+        keyspace.clock = NEVER_EXPIRED
         try:
             reply = execute(ctx, argv)
         finally:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,25 @@ def test_incr_decr_touch_and_stats(mc: Client) -> None:
     assert stats[b"version"] == b"1.6.18"
     assert stats[b"curr_connections"] >= 1
     assert mc.version() == b"1.6.18"
+
+
+def test_access_records_keep_to_the_clock_the_server_ticks(mc: Client) -> None:
+    """A get or set that comes alone records its access with the coarse second the server's
+    cron ticks (memcached's current_time): read back through mg's `l` (seconds since the
+    last access) it is 0 or 1 however long the server has run."""
+    deadline = time.monotonic() + 15
+    while int(mc.stats()[b"uptime"]) < 3:  # a second never ticked would be 3 behind
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert mc.set("ticked", b"v") is True
+    assert re.fullmatch(rb"HD l[01] h0", mc.raw_command(b"mg ticked l h", b"\r\n"))
+    assert mc.get("ticked") == b"v"
+    assert re.fullmatch(rb"HD l[01] h1", mc.raw_command(b"mg ticked l h", b"\r\n"))
+    conns = mc.stats("conns")
+    clients = [k.split(b":")[0] for k, v in conns.items() if v == b"conn_parse_cmd"]
+    assert clients, conns  # this connection, answering its stats
+    for conn in clients:
+        assert conns[conn + b":secs_since_last_cmd"] in (0, 1), conns
 
 
 def test_gat_and_gats(mc: Client, resp: redis.Redis) -> None:
