@@ -842,6 +842,8 @@ _REQUESTS = st.sampled_from(
         b"gets k\r\n",
         b"GET k\r\n",
         b"set k 0 0 3\r\nabc\r\n",
+        b"set k 7000 3600 3\r\nabc\r\n",  # numbers past the small-number table
+        b"set k 1024 1025 1024\r\n" + b"x" * 1024 + b"\r\n",
         b"set key:000000012345 5 100 5\r\nab\r\nc\r\n",  # CRLF inside the block
         b"set k 0 0 3\r\nabcXY",  # bad data chunk: reading resumes after XY
         b"set k 0 0 3\r\nab",  # the block is not all here
@@ -865,21 +867,28 @@ _REQUESTS = st.sampled_from(
 )
 
 
-@given(first=_REQUESTS, second=st.sampled_from([b"", b"get k\r\n", b"mn\r\n", b"g"]))
-def test_a_lone_request_reads_as_the_fed_parser_reads_it(first: bytes, second: bytes) -> None:
+@given(
+    first=_REQUESTS,
+    second=st.sampled_from([b"", b"get k\r\n", b"mn\r\n", b"g"]),
+    limit=st.sampled_from([70, 1024 * 1024]),  # item_size_max: a 3-byte value fits, not 1024
+)
+def test_a_lone_request_reads_as_the_fed_parser_reads_it(
+    first: bytes, second: bytes, limit: int
+) -> None:
     """A request that arrives alone is read by `lone_request` without a parser round; when
     it answers, it must give what feeding the same bytes gives, and it consumes nothing."""
     data = first + second
-    parser = MemcacheParser()
+    parser = MemcacheParser(max_item_bytes=limit)
     lone = as_requests(as_run(parser.lone_request(data)))
     assert parser.buffered_bytes == 0  # nothing was consumed
-    fed = parse(data)
+    fed = parse(data, max_item_bytes=limit)
     if lone is not None:
         assert fed == lone
     if second == b"" and first in (
         b"get k\r\n",
         b"set k 0 0 3\r\nabc\r\n",
         b"set k 0 0 3 noreply\r\nabc\r\n",
+        b"set k 7000 3600 3\r\nabc\r\n",
     ):
         assert lone is not None  # the common requests do take it
     if second:
