@@ -11,6 +11,7 @@ and the median of same-rep ratios (Duocache / real server).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,10 @@ from benchmarks.servers import (
 )
 
 RESP_TESTS = ["set", "get", "incr", "lpush", "lpop", "sadd", "hset", "zadd", "mset"]
-FLOOR_TESTS = ("set", "get")  # what the Python floor (benchmarks/floor.py) answers
+# Requests that carry a value (-d) or read one back get a row for each value size. INCR,
+# SADD and ZADD send none, and LPOP pops what the run pushed first (3 B): one row each.
+VALUE_TESTS = frozenset({"set", "get", "lpush", "hset", "mset"})
+KEYSPACE = 100_000  # redis-benchmark -r: keys and members are drawn from this many
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -87,8 +92,10 @@ def redis_benchmark(
     server: Server, test: str, pipeline: int, size: int, requests: int
 ) -> dict[str, float]:
     """One redis-benchmark run; returns rps, p50/p99 ms and server CPU µs per request, in
-    all and in user mode (the rest is the kernel's)."""
+    all and in user mode (the rest is the kernel's). The server is flushed and `fill`ed
+    first."""
     flushall(server)
+    fill(server, test, size, requests)
     cmd = redis_benchmark_cmd(server, test, pipeline, size, requests)
     user_before, system_before = cpu_times(server.pid)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -137,6 +144,42 @@ def memcache_load(port: int, pid: int, op: str, pipeline: int, requests: int) ->
     return result
 
 
+def fill(server: Server, test: str, size: int, requests: int) -> None:
+    """Store what a GET or LPOP run reads, as `redis-benchmark -t set,get` or `-t lpush,lpop`
+    would have left it: every key a GET may draw, and an element for each of the LPOPs."""
+    item = b"$%d\r\n%b\r\n" % (size, b"x" * size)
+    if test == "get":
+        _send_all(
+            server,
+            (b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n%b" % (i, item) for i in range(KEYSPACE)),
+        )
+    elif test == "lpop":
+        batch = 1000
+        _send_all(
+            server,
+            (
+                b"*%d\r\n$5\r\nLPUSH\r\n$6\r\nmylist\r\n%b" % (n + 2, item * n)
+                for n in (min(batch, requests - i) for i in range(0, requests, batch))
+            ),
+        )
+
+
+def _send_all(server: Server, requests: Iterator[bytes], batch: int = 1000) -> None:
+    """Send RESP requests whose replies are one line each, `batch` at a time, and read
+    every reply."""
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        while chunk := list(itertools.islice(requests, batch)):
+            sock.sendall(b"".join(chunk))
+            got = b""
+            while got.count(b"\r\n") < len(chunk):
+                data = sock.recv(1 << 20)
+                if not data:
+                    raise ConnectionError("server closed")
+                got += data
+            if got.startswith(b"-") or b"\r\n-" in got:
+                raise RuntimeError(f"{server.name} refused a fill request: {got[:200]!r}")
+
+
 def memory_per_key(server: Server, keys: int) -> float:
     """RSS growth per key after SETting `keys` keys with 32-byte values."""
     base = rss_bytes(server.pid)
@@ -180,8 +223,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     floor = start_floor()
     try:
         for test in tests:
-            servers = (duo, redis, floor) if test in FLOOR_TESTS else (duo, redis)
-            for size in sizes:
+            servers = (duo, redis, floor)
+            for size in sizes if test in VALUE_TESTS else sizes[:1]:
                 for pipeline in pipelines:
                     samples: dict[str, list[dict[str, float]]] = {
                         "duocache": [],
@@ -416,9 +459,12 @@ def write_report(results: dict[str, Any], out: Path, quick: bool) -> Path:
         f"{time.strftime('%Y-%m-%d')}. Machine: {machine}. Servers pinned to CPU 0, load "
         f"generator to CPU 1. Medians of {results.get('reps', 1)} interleaved reps; ratio = "
         f"Duocache / real server, the median of same-rep ratios. Floor: the same ratio for "
-        f"the Python floor (benchmarks/floor.py), a uvloop + hiredis server with a bare "
-        f"dict and no Redis or memcached semantics, run beside them: about the most a "
-        f"Python server gets from this machine."
+        f"the Python floor (benchmarks/floor.py), a uvloop + hiredis server that keeps "
+        f"each command's data in the cheapest Python structure and does nothing else "
+        f"Redis or memcached does, run beside them: about the most a Python server gets "
+        f"from this machine. GET runs read keys filled in before each run, LPOP runs pop "
+        f"elements pushed before it; INCR, SADD and ZADD carry no value, so they and LPOP "
+        f"have one row each."
         f"{' Quick mode.' if quick else ''}",
         "",
         "| test | value | pipeline | Duocache ops/s | real ops/s | ratio | floor "

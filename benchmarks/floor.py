@@ -1,11 +1,15 @@
 """The Python floor: the fastest a Python server on uvloop and hiredis can be on this machine.
 
-A measuring stick for `make bench`, not a cache: one dict, no expiry, no types, no
+A measuring stick for `make bench`, not a cache: one dict, no expiry, no type checks, no
 statistics, no persistence, no error handling beyond what keeps a benchmark client going.
-It answers GET, SET and FLUSHALL over RESP, and get, set and mn over memcached's text
-protocol. `make bench` runs it beside Duocache and the real servers, so the report shows
-how much of the distance to redis-server or memcached is Python's own (the floor's ratio)
-and how much is Duocache's (the gap between the floor and Duocache).
+Over RESP it answers FLUSHALL and each command of the benchmark table (GET, SET, INCR,
+LPUSH, LPOP, SADD, HSET, ZADD, MSET), each with the cheapest Python structure that still
+keeps the command's meaning: a deque for a list, a set, a dict for a hash, and for a sorted
+set a dict of scores beside a SortedList of (score, member), ordered as Redis orders it.
+Over memcached's text protocol it answers get, set and mn. `make bench` runs it beside
+Duocache and the real servers, so the report shows how much of the distance to redis-server
+or memcached is Python's own (the floor's ratio) and how much is Duocache's (the gap between
+the floor and Duocache).
 
     python -m benchmarks.floor --port 7000 --memcache-port 7001
 """
@@ -14,14 +18,106 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import hiredis
 import uvloop
+from sortedcontainers import SortedList
 
-_STORE: dict[bytes, bytes] = {}
+_STORE: dict[bytes, Any] = {}
 _NIL = b"$-1\r\n"
 _OK = b"+OK\r\n"
+
+
+def _incr(argv: list[bytes]) -> bytes:
+    n = _STORE.get(argv[1], 0) + 1  # an int, as Redis keeps a counter
+    _STORE[argv[1]] = n
+    return b":%d\r\n" % n
+
+
+def _lpush(argv: list[bytes]) -> bytes:
+    items = _STORE.get(argv[1])
+    if items is None:
+        items = _STORE[argv[1]] = deque()
+    items.extendleft(argv[2:])
+    return b":%d\r\n" % len(items)
+
+
+def _lpop(argv: list[bytes]) -> bytes:
+    items = _STORE.get(argv[1])
+    if not items:
+        return _NIL
+    value: bytes = items.popleft()
+    if not items:
+        del _STORE[argv[1]]
+    return b"$%d\r\n%b\r\n" % (len(value), value)
+
+
+def _sadd(argv: list[bytes]) -> bytes:
+    members = _STORE.get(argv[1])
+    if members is None:
+        members = _STORE[argv[1]] = set()
+    before = len(members)
+    members.update(argv[2:])
+    return b":%d\r\n" % (len(members) - before)
+
+
+def _hset(argv: list[bytes]) -> bytes:
+    fields = _STORE.get(argv[1])
+    if fields is None:
+        fields = _STORE[argv[1]] = {}
+    before = len(fields)
+    for i in range(2, len(argv), 2):
+        fields[argv[i]] = argv[i + 1]
+    return b":%d\r\n" % (len(fields) - before)
+
+
+def _zadd(argv: list[bytes]) -> bytes:
+    zset = _STORE.get(argv[1])
+    if zset is None:
+        scores: dict[bytes, float] = {}
+        order: SortedList[tuple[float, bytes]] = SortedList()
+        zset = _STORE[argv[1]] = (scores, order)
+    scores, order = zset
+    added = 0
+    for i in range(2, len(argv), 2):
+        score = float(argv[i])
+        member = argv[i + 1]
+        old = scores.get(member)
+        if old is None:
+            added += 1
+        elif old != score:
+            order.remove((old, member))
+        else:
+            continue
+        scores[member] = score
+        order.add((score, member))
+    return b":%d\r\n" % added
+
+
+def _mset(argv: list[bytes]) -> bytes:
+    for i in range(1, len(argv), 2):
+        _STORE[argv[i]] = argv[i + 1]
+    return _OK
+
+
+def _flushall(argv: list[bytes]) -> bytes:
+    _STORE.clear()
+    return _OK
+
+
+_COMMANDS: dict[bytes, Callable[[list[bytes]], bytes]] = {
+    b"INCR": _incr,
+    b"LPUSH": _lpush,
+    b"LPOP": _lpop,
+    b"SADD": _sadd,
+    b"HSET": _hset,
+    b"ZADD": _zadd,
+    b"MSET": _mset,
+    b"FLUSHALL": _flushall,
+}
 
 
 class RespFloor(asyncio.Protocol):
@@ -42,9 +138,8 @@ class RespFloor(asyncio.Protocol):
             elif name == b"SET":
                 store[argv[1]] = argv[2]
                 out.append(_OK)
-            elif name.upper() == b"FLUSHALL":
-                store.clear()
-                out.append(_OK)
+            elif (handler := _COMMANDS.get(name.upper())) is not None:
+                out.append(handler(argv))
             else:
                 out.append(b"-ERR unknown command\r\n")
         if out:

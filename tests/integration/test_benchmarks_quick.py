@@ -15,6 +15,7 @@ import redis
 from pymemcache.client.base import Client as MemcacheClient
 
 from benchmarks import ladder
+from benchmarks.__main__ import KEYSPACE, fill, redis_benchmark
 from benchmarks.servers import start_duocache, start_floor, start_ladder
 from tests.support import REPO_ROOT
 
@@ -71,6 +72,67 @@ def test_the_floor_stores_and_answers_over_both_protocols() -> None:
         r.close()
     finally:
         floor.stop()
+
+
+# Each command of the benchmark table, as redis-benchmark sends it, and the edge it meets.
+_TABLE_COMMANDS = [
+    ["INCR", "counter"],
+    ["INCR", "counter"],
+    ["LPUSH", "mylist", "a"],
+    ["LPUSH", "mylist", "b", "c"],
+    ["LPOP", "mylist"],
+    ["LPOP", "mylist"],
+    ["LPOP", "mylist"],
+    ["LPOP", "mylist"],  # gone with its last element
+    ["SADD", "myset", "a", "b", "a"],
+    ["SADD", "myset", "a"],
+    ["HSET", "myhash", "f", "v"],
+    ["HSET", "myhash", "f", "w", "g", "x"],
+    ["ZADD", "myzset", "1", "a", "2.5", "b"],
+    ["ZADD", "myzset", "3", "a"],  # a new score for a member: none added
+    ["ZADD", "myzset", "3", "a"],
+    ["MSET", "k1", "v1", "k2", "v2"],
+    ["GET", "k2"],
+]
+
+
+def test_the_floor_answers_each_table_command_as_duocache_does() -> None:
+    """The floor's figure for a command is worth reading only if it did the command's work:
+    the same replies as Duocache, edges included."""
+    floor, duo = start_floor(), start_duocache()
+    try:
+        replies = []
+        for server in (floor, duo):
+            with redis.Redis(port=server.port, protocol=2) as r:
+                replies.append([r.execute_command(*argv) for argv in _TABLE_COMMANDS])
+        assert replies[0] == replies[1]
+        assert replies[0][:2] == [1, 2]
+        assert replies[0][4:8] == [b"c", b"b", b"a", None]
+    finally:
+        floor.stop()
+        duo.stop()
+
+
+@pytest.mark.skipif(shutil.which("redis-benchmark") is None, reason="needs redis-benchmark")
+def test_get_and_lpop_runs_read_what_was_filled_in() -> None:
+    """A GET run finds every key it draws, and an LPOP run pops an element each time, as
+    after `redis-benchmark -t set,get` or `-t lpush,lpop`."""
+    duo = start_duocache()
+    try:
+        with redis.Redis(port=duo.port, protocol=2) as r:
+            redis_benchmark(duo, "get", 1, 5, 2000)
+            assert r.dbsize() == KEYSPACE
+            assert r.get(f"key:{KEYSPACE - 1:012d}") == b"xxxxx"
+            stats = r.info("stats")
+            assert (stats["keyspace_hits"], stats["keyspace_misses"]) == (2001, 0)
+            fill(duo, "lpop", 3, 2500)
+            assert r.llen("mylist") == 2500
+            assert r.lindex("mylist", 0) == b"xxx"
+            redis_benchmark(duo, "lpop", 1, 3, 2500)
+            assert r.dbsize() == 0  # the run's own fill: 2,500 elements, and not one more
+            assert r.info("commandstats")["cmdstat_lpop"]["calls"] == 2500
+    finally:
+        duo.stop()
 
 
 @pytest.mark.parametrize("rung", sorted(ladder.RUNGS))
