@@ -387,9 +387,9 @@ def aof_cost(duo: Server, redis: Server | None, reps: int, requests: int) -> dic
                     run = redis_benchmark(server, "set", 16, 3, requests)
                     rps.setdefault(f"{name}_{label}", []).append(run["rps"])
     finally:
-        for server in (duo_aof, redis_aof):
-            if server is not None:
-                server.stop()
+        for started in (duo_aof, redis_aof):
+            if started is not None:
+                started.stop()
     result: dict[str, Any] = {}
     for name in pairs:
         if f"{name}_on" in rps:
@@ -424,11 +424,11 @@ def _summarize(
         row["ratio"] = _median_ratio([r["rps"] for r in ours], [r["rps"] for r in theirs])
         row["cpu_ratio"] = _median_ratio([r["cpu_us"] for r in ours], [r["cpu_us"] for r in theirs])
     for name in ("floor", "duties"):  # the Python servers run beside them
-        runs = samples.get(name)
-        if runs and theirs:
-            row[f"{name}_rps"] = statistics.median(r["rps"] for r in runs)
+        beside = samples.get(name)
+        if beside and theirs:
+            row[f"{name}_rps"] = statistics.median(r["rps"] for r in beside)
             row[f"{name}_ratio"] = _median_ratio(
-                [r["rps"] for r in runs], [r["rps"] for r in theirs]
+                [r["rps"] for r in beside], [r["rps"] for r in theirs]
             )
     return row
 

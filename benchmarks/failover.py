@@ -31,16 +31,18 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel as _Sentinel
 
 from tests.integration.replication.support import wait_synced
 from tests.sentinel_support import DuocacheGroup, RealSentinel, RedisGroup, start_monitors
 from tests.support import wait_until
+
+Sentinel: Any = _Sentinel  # redis-py's Sentinel is untyped
 
 
 def _conf(port: int, down_after: int, failover_timeout: int) -> str:
@@ -83,7 +85,7 @@ def _missing(port: int, keys: list[int]) -> int:
 def _writes_accepted_until_converted(port: int) -> int:
     """Write to a restarted old primary until it is a replica; how many writes it accepted."""
     accepted = 0
-    r = redis.Redis(port=port, protocol=2, socket_timeout=0.5)
+    r: Any = redis.Redis(port=port, protocol=2, socket_timeout=0.5)
 
     def converted() -> bool:
         nonlocal accepted
@@ -158,7 +160,7 @@ def one_run(
 
         subscribers = []
         for p in ports:
-            pubsub = redis.Redis(port=p).pubsub()
+            pubsub = cast(Any, redis.Redis(port=p)).pubsub()
             pubsub.subscribe(**{"+odown": on_event, "+switch-master": on_event})
             subscribers.append(
                 pubsub.run_in_thread(sleep_time=0.005, daemon=True, exception_handler=quiet)

@@ -35,7 +35,7 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel as _Sentinel
 
 from benchmarks.servers import REPO_ROOT
 
@@ -56,6 +56,9 @@ class Run:
     returning_primary_refused: int = 0
     conversion_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+
+Sentinel: Any = _Sentinel  # redis-py's Sentinel is untyped
 
 
 class Writer(threading.Thread):

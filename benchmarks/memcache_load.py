@@ -15,10 +15,7 @@ import asyncio
 import json
 import time
 
-try:
-    import uvloop
-except ImportError:  # pragma: no cover - uvloop is a dependency
-    uvloop = None
+import uvloop
 
 
 async def _prefill(port: int, keys: int, value: bytes) -> None:
@@ -105,8 +102,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--size", type=int, default=3)
     args = parser.parse_args()
-    factory = uvloop.new_event_loop if uvloop is not None else None
-    with asyncio.Runner(loop_factory=factory) as runner:
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         result = runner.run(
             run(args.port, args.op, args.pipeline, args.clients, args.requests, args.size)
         )
