@@ -259,6 +259,42 @@ class Database:
             if self.keyspace.on_new_key is not None:
                 self.keyspace.on_new_key(self, key)
 
+    def set_many(self, keys: list[bytes], values: list[bytes]) -> None:
+        """`set(key, value)` for each pair in turn (MSET), without a call per pair.
+
+        With access tracking off, a string stored over a string, or over nothing when no
+        hook listens for new keys, in a shard without deadlines, is stored inline. Any
+        other pair goes through `set` (with `used` brought up to date first: its hooks may
+        read the keyspace).
+        """
+        if self.access is not None:
+            for key, value in zip(keys, values, strict=True):
+                self.set(key, value)
+            return
+        data_of = self.data
+        expires_of = self.expires
+        unheard = not self.blocked and self.keyspace.on_new_key is None  # a new key: no hook
+        used = 0
+        for n, key in enumerate(keys):
+            value = values[n]
+            i = _shard_of(key) if _LBRACE in key else (crc_hqx(key, 0) & 16383) >> _SHARD_SHIFT
+            data = data_of[i]
+            old = data.get(key)
+            if expires_of[i]:
+                pass  # a deadline to check or clear: `set`
+            elif type(old) is bytes:
+                data[key] = value
+                used += len(value) - len(old)
+                continue
+            elif old is None and unheard:
+                data[key] = value
+                used += _NEW_STRING_KEY + len(key) + len(value)
+                continue
+            self.used += used
+            used = 0
+            self.set(key, value)
+        self.used += used
+
     def set_keep_ttl(self, key: bytes, value: Any) -> None:
         """Store `value` at `key` and keep its deadline (SET KEEPTTL, APPEND on a new object)."""
         i = _shard_of(key) if _LBRACE in key else (crc_hqx(key, 0) & 16383) >> _SHARD_SHIFT

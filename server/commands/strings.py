@@ -386,11 +386,12 @@ def mset_command(ctx: CommandContext, argv: list[bytes]) -> Reply:
     """MSET key value [key value ...]"""
     _check_pairs(argv, "mset")
     db = ctx.db
-    notify = ctx.app.notify_classes
-    for i in range(1, len(argv), 2):
-        db.set(argv[i], argv[i + 1])
-        if notify:
+    if ctx.app.notify_classes:
+        for i in range(1, len(argv), 2):  # each key's "new" event before its "set", as Redis
+            db.set(argv[i], argv[i + 1])
             ctx.notify("$", b"set", argv[i])
+    else:
+        db.set_many(argv[1::2], argv[2::2])
     ctx.dirty = len(argv) // 2
     return OK
 
