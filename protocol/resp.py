@@ -175,6 +175,20 @@ def sds_repr(value: str | bytes) -> str:
     return "".join(out)
 
 
+def _no_big_count(data: bytes) -> bool:
+    """No '*' in `data` is followed by seven digits (a multibulk count of a million or more).
+
+    A chunk of one request, however long its values, has a '*' only at its start, as a rule:
+    for such a chunk one memchr past the first byte and a look at the digits after it
+    replace the regular-expression scan, which reads every byte in Python's engine (10 KB,
+    an MSET of ten 1 KiB values: 4.9 µs against 0.6). Short chunks keep the scan, cheaper
+    there than the two calls.
+    """
+    if len(data) >= _ONE_REQUEST_MAX_BYTES and data[0] == 42 and data.find(42, 1) < 0:
+        return not data[1:8].isdigit()
+    return _BIG_COUNT.search(data) is None
+
+
 def _no_reply_type_lines(data: bytes) -> bool:
     """No line of `data` starts with '+', '=' or '(' (frames hiredis would return as bytes).
 
@@ -283,7 +297,7 @@ class RESPParser:
             and data[0] == 42
             and not self.require_auth
             and _no_reply_type_lines(data)
-            and _BIG_COUNT.search(data) is None
+            and _no_big_count(data)
         ):
             self._enter_fast_path(data)
             return

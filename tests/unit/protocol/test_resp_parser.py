@@ -8,7 +8,14 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from protocol.errors import ProtocolError
-from protocol.resp import RESPParser, encode_command, sds_repr, split_inline
+from protocol.resp import (
+    _BIG_COUNT,
+    RESPParser,
+    _no_big_count,
+    encode_command,
+    sds_repr,
+    split_inline,
+)
 
 
 def read_available(parser: RESPParser, batch: bool) -> list[list[bytes]]:
@@ -281,6 +288,9 @@ def test_garbage_never_escapes_as_anything_but_protocol_error(data: bytes, chunk
         b"*2147483647\r\n$4\r\nPING\r\n",
         b"*1\r\n$4\r\nPING\r\n*2000000000\r\n$3\r\nGET\r\n",
         b"*1000000\r\n$3\r\nGET\r\n",
+        # One long request: its header is the chunk's only '*'.
+        b"*2147483647\r\n$5000\r\n" + b"x" * 5000 + b"\r\n",
+        b"*1\r\n$5000\r\n" + b"x" * 5000 + b"\r\n*2000000000\r\n$3\r\nGET\r\n",
     ],
 )
 def test_a_huge_declared_count_costs_nothing_until_its_elements_arrive(wire: bytes) -> None:
@@ -294,6 +304,19 @@ def test_a_huge_declared_count_costs_nothing_until_its_elements_arrive(wire: byt
     assert parser.buffered_bytes() < len(wire)
     del parser
     assert time.perf_counter() - started < 0.5
+
+
+@settings(max_examples=500)
+@given(
+    head=st.sampled_from([b"", b"*", b"*1", b"*123456", b"*1234567", b"*0000000", b"*12345678"]),
+    body=st.lists(st.sampled_from([b"x", b"*", b"7", b"\r\n", b"x" * 1500, b"*9999999"])),
+)
+@example(head=b"*1234567", body=[b"x" * 5000])
+@example(head=b"*3", body=[b"x" * 5000, b"*1234567"])
+def test_the_big_count_check_is_the_regular_expression(head: bytes, body: list[bytes]) -> None:
+    data = head + b"".join(body)
+    if data:
+        assert _no_big_count(data) == (_BIG_COUNT.search(data) is None)
 
 
 def _outcome(data: bytes, chunk: int | None) -> tuple[list[list[bytes]], str | None]:
