@@ -362,11 +362,11 @@ class RESPParser:
                 and parts[7] == heads[len(d)]
             ):
                 return [a, b, c, d]
-        elif n > 3 and not n & 1:  # any other count (PING, MSET ...), each piece checked in C
+        elif n > 3 and not n & 1:  # any other count (PING, MSET ...)
             args = parts[2:-1:2]
-            if parts[0] == _ARRAY_LINES[len(args)] and parts[1:-1:2] == list(
-                map(heads.__getitem__, map(len, args))
-            ):
+            if parts[0] == _ARRAY_LINES[len(args)] and parts[1:-1:2] == [
+                heads[len(arg)] for arg in args
+            ]:
                 return args
         return None
 
