@@ -1,9 +1,9 @@
 """The ladder: the Python floor with Redis's per-command duties added back one rung at a time.
 
 `make bench` reports the floor (benchmarks/floor.py): a uvloop + hiredis server that does
-nothing but a dict GET and SET. Duocache does what Redis does for each command, and this
-module measures what that costs in Python, in its cheapest form, one duty at a time. Each
-rung keeps the ones below it:
+nothing but store each command's data (for GET and SET, in a dict). Duocache does what
+Redis does for each command, and this module measures what that costs in Python, in its
+cheapest form, one duty at a time. Each rung keeps the ones below it:
 
     1  command table: names in any case, arity errors, one handler per command
     2  types, TTLs and databases: WRONGTYPE on a non-string, a key's deadline checked on
