@@ -69,11 +69,14 @@ def start(side: str) -> Server:
     raise SystemExit(f"unknown side: {side}")
 
 
-def load_cmd(server: Server, test: str, pipeline: int, requests: int, memcache: bool) -> list[str]:
-    """redis-benchmark on the server's port, or with `memcache` the memcached load
-    generator on its memcached port (memcached's own, or the "memcache" one)."""
+def load_cmd(
+    server: Server, test: str, pipeline: int, requests: int, memcache: bool, size: int = 3
+) -> list[str]:
+    """redis-benchmark on the server's port (values of `size` bytes), or with `memcache`
+    the memcached load generator on its memcached port (memcached's own, or the "memcache"
+    one)."""
     if not memcache:
-        return redis_benchmark_cmd(server, test, pipeline, 3, requests)
+        return redis_benchmark_cmd(server, test, pipeline, size, requests)
     port = server.port if server.kind == "memcache" else server.extra_ports["memcache"]
     return memcache_load_cmd(port, test, pipeline, requests)
 
@@ -86,6 +89,7 @@ def compare(
     requests: int,
     reps: int,
     memcache: bool = False,
+    size: int = 3,
 ) -> list[tuple[float, float]]:
     """Per rep, (A's, B's) server CPU µs per request, both loaded at the same time; the
     side whose load starts first alternates."""
@@ -98,7 +102,7 @@ def compare(
         order = (a, b) if rep % 2 == 0 else (b, a)
         loads = [
             subprocess.Popen(
-                load_cmd(s, test, pipeline, requests, memcache), stdout=subprocess.DEVNULL
+                load_cmd(s, test, pipeline, requests, memcache, size), stdout=subprocess.DEVNULL
             )
             for s in order
         ]
@@ -122,6 +126,7 @@ def main() -> None:
         "--memcache", action="store_true", help="memcached's protocol; --test get or set"
     )
     parser.add_argument("--pipeline", type=int, default=1)
+    parser.add_argument("--size", type=int, default=3, help="value bytes (redis-benchmark -d)")
     parser.add_argument("--requests", type=int, default=200_000, help="per rep and side")
     parser.add_argument("--reps", type=int, default=4, help="per instance")
     parser.add_argument("--instances", type=int, default=3, help="fresh processes per side")
@@ -133,7 +138,9 @@ def main() -> None:
         try:
             started.append(start(second))
             a, b = started if instance % 2 == 0 else started[::-1]
-            found = compare(a, b, args.test, args.pipeline, args.requests, args.reps, args.memcache)
+            found = compare(
+                a, b, args.test, args.pipeline, args.requests, args.reps, args.memcache, args.size
+            )
         finally:
             for server in started:
                 server.stop()
