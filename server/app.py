@@ -82,6 +82,7 @@ class App:
         "latency_events",
         "latency_threshold_ms",
         "loading",
+        "loading_ended",
         "master_repl_offset",
         "memory",
         "metric_samples",
@@ -190,6 +191,9 @@ class App:
         self.replid = secrets.token_hex(20)
         self.master_repl_offset = 0
         self.loading = False
+        # Called, once each, when the dataset being loaded is in (server/durability.py): the
+        # memcached clients that wait for it (memcached has no LOADING reply).
+        self.loading_ended: list[Callable[[], None]] = []
         # Set by persistence while the AOF is on: called with (transport, replies, close after)
         # before a batch's replies are written; True means it holds them until their writes
         # are durable (appendfsync always) and writes them itself (server/durability.py).

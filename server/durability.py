@@ -641,6 +641,9 @@ class Durability:
             app.reset_stream_db()
             app.loading = False
             self.loading_total_bytes = 0
+            waiting, app.loading_ended = app.loading_ended, []
+            for resume in waiting:
+                resume()
 
     def _open_mapped(self, path: str) -> tuple[Any, Any]:
         f = open(path, "rb")  # noqa: SIM115  (closed by the caller with the mapping)

@@ -56,6 +56,7 @@ class MemcacheConnection(asyncio.Protocol):
         "_outbox",
         "_ready",
         "_transport",
+        "_waiting_load",
         "_write_paused",
         "app",
         "ctx",
@@ -74,6 +75,7 @@ class MemcacheConnection(asyncio.Protocol):
         self._write_paused = False
         self._outbox: deque[bytes] = deque()
         self._close_when_drained = False
+        self._waiting_load = False  # held until the dataset is loaded (`_wait_for_load`)
         # The parser is idle and the client reads (so nothing waits in the outbox, which
         # holds bytes only while the client does not read): a read may take `lone_request`
         # and `plain_run`. Cleared by `pause_writing`, set again at the end of `_process`,
@@ -142,7 +144,7 @@ class MemcacheConnection(asyncio.Protocol):
         service.stats.bytes_read += len(data)
         parser = self.parser
         parser.max_item_bytes = service.max_item_bytes  # CONFIG SET may have changed it
-        if not self._ready:
+        if not self._ready or self.app.loading:
             parser.feed(data)
             if not self._write_paused and not self._outbox:
                 self._process()
@@ -197,6 +199,9 @@ class MemcacheConnection(asyncio.Protocol):
         transport = self._transport
         if ctx is None or transport is None or transport.is_closing():
             return
+        if self.app.loading:
+            self._wait_for_load(transport)
+            return
         service = self.service
         if service.flush_at_ms is not None:
             service.check_flush()
@@ -248,6 +253,27 @@ class MemcacheConnection(asyncio.Protocol):
         if close:
             self._close_when_drained = True
             self._drain()
+
+    def _wait_for_load(self, transport: asyncio.Transport) -> None:
+        """A dataset is loading (at startup, DEBUG RELOAD, a replica's full sync). RESP
+        clients get -LOADING; memcached has no such reply, and its requests would run on a
+        half-loaded keyspace whose clock expires nothing, and their writes would miss the
+        AOF. So they wait, read into the parser and no further, until the load is in, as if
+        the server were slow."""
+        self._ready = False
+        if not self._waiting_load:
+            self._waiting_load = True
+            transport.pause_reading()
+            self.app.loading_ended.append(self._loaded)
+
+    def _loaded(self) -> None:
+        self._waiting_load = False
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        if not self._write_paused:
+            transport.resume_reading()
+            self._process()
 
     def _send(self, out: list[bytes]) -> None:
         if not out:

@@ -470,6 +470,55 @@ def test_clients_get_loading_while_a_large_file_loads(tmp_path: Path) -> None:
                 stream.close()
 
 
+def test_memcached_requests_wait_while_a_large_file_loads(tmp_path: Path) -> None:
+    """memcached has no LOADING reply: a request sent mid-load is answered once the whole
+    dataset is in, never from half of it, and a write sent then is kept."""
+    ks = Keyspace()
+    for i in range(400_000):
+        ks.dbs[0].set(b"key:%d" % i, b"value:%d" % i)
+    with open(tmp_path / "dump.rdb", "wb") as f:
+        write_rdb(f, ks, RDBAux())
+    del ks
+    port, mc_port = free_port(), free_port()
+    cmd = [sys.executable, "-m", "server", "--port", str(port), "--memcache-port", str(mc_port)]
+    cmd += ["--dir", str(tmp_path), "--save", "", "--logfile", str(tmp_path / "log")]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        connected: list[socket.socket] = []
+
+        def accepts() -> bool:
+            try:
+                connected.append(socket.create_connection(("127.0.0.1", mc_port), timeout=30))
+            except OSError:
+                return False
+            return True
+
+        wait_until(accepts, timeout_s=60, interval_s=0.005)
+        keys = [b"key:%d" % i for i in range(0, 400_000, 2000)]
+        with connected[0] as mc:
+            mc.sendall(b"get " + b" ".join(keys) + b"\r\nset fresh 0 0 2\r\nhi\r\n")
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
+                assert s.recv(100).startswith(b"-LOADING")  # the requests went in mid-load
+            reply = b""
+            while not reply.endswith(b"END\r\nSTORED\r\n"):
+                chunk = mc.recv(1 << 16)
+                assert chunk, reply[-200:]
+                reply += chunk
+        assert reply.count(b"VALUE ") == len(keys)
+        assert b"VALUE key:398000 0 12\r\nvalue:398000\r\n" in reply
+        with redis.Redis(port=port, protocol=2) as r:
+            assert r.get("fresh") == b"hi"
+            assert r.dbsize() == 400_001
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
 # --- snapshot transfers ---
 
 
