@@ -5,6 +5,7 @@ and what a damaged AOF does at startup."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -432,20 +433,37 @@ def test_legacy_single_file_aof_is_upgraded_with_and_without_preamble(tmp_path: 
 
 # --- loading ---
 
+LARGE_DUMP_KEYS = 400_000  # about two seconds of loading here
 
-def test_clients_get_loading_while_a_large_file_loads(tmp_path: Path) -> None:
+
+@contextlib.contextmanager
+def loading_server(tmp_path: Path, port: int, memcache_port: int = 0) -> Iterator[None]:
+    """A server started on a dump of LARGE_DUMP_KEYS keys (key:N = value:N), still loading
+    it when its listeners accept; stopped on exit."""
     ks = Keyspace()
-    for i in range(400_000):
+    for i in range(LARGE_DUMP_KEYS):
         ks.dbs[0].set(b"key:%d" % i, b"value:%d" % i)
     with open(tmp_path / "dump.rdb", "wb") as f:
         write_rdb(f, ks, RDBAux())
     del ks
-    port = free_port()
-    cmd = [sys.executable, "-m", "server", "--port", str(port), "--memcache-port", "0"]
-    cmd += ["--dir", str(tmp_path), "--save", "", "--logfile", str(tmp_path / "log")]
+    cmd = [sys.executable, "-m", "server", "--port", str(port)]
+    cmd += ["--memcache-port", str(memcache_port), "--dir", str(tmp_path), "--save", ""]
+    cmd += ["--logfile", str(tmp_path / "log")]
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_clients_get_loading_while_a_large_file_loads(tmp_path: Path) -> None:
+    port = free_port()
+    with loading_server(tmp_path, port):
         replies: list[bytes] = []
 
         def answered() -> bool:
@@ -460,31 +478,15 @@ def test_clients_get_loading_while_a_large_file_loads(tmp_path: Path) -> None:
         wait_until(answered, timeout_s=60, interval_s=0.02)
         assert replies[0] == b"-LOADING Redis is loading the dataset in memory\r\n"
         with redis.Redis(port=port, protocol=2) as r:
-            assert r.dbsize() == 400_000
+            assert r.dbsize() == LARGE_DUMP_KEYS
             assert r.lastsave()
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_memcached_requests_wait_while_a_large_file_loads(tmp_path: Path) -> None:
     """memcached has no LOADING reply: a request sent mid-load is answered once the whole
     dataset is in, never from half of it, and a write sent then is kept."""
-    ks = Keyspace()
-    for i in range(400_000):
-        ks.dbs[0].set(b"key:%d" % i, b"value:%d" % i)
-    with open(tmp_path / "dump.rdb", "wb") as f:
-        write_rdb(f, ks, RDBAux())
-    del ks
     port, mc_port = free_port(), free_port()
-    cmd = [sys.executable, "-m", "server", "--port", str(port), "--memcache-port", str(mc_port)]
-    cmd += ["--dir", str(tmp_path), "--save", "", "--logfile", str(tmp_path / "log")]
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    try:
+    with loading_server(tmp_path, port, mc_port):
         connected: list[socket.socket] = []
 
         def accepts() -> bool:
@@ -495,7 +497,7 @@ def test_memcached_requests_wait_while_a_large_file_loads(tmp_path: Path) -> Non
             return True
 
         wait_until(accepts, timeout_s=60, interval_s=0.005)
-        keys = [b"key:%d" % i for i in range(0, 400_000, 2000)]
+        keys = [b"key:%d" % i for i in range(0, LARGE_DUMP_KEYS, 2000)]
         with connected[0] as mc:
             mc.sendall(b"get " + b" ".join(keys) + b"\r\nset fresh 0 0 2\r\nhi\r\n")
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
@@ -510,13 +512,7 @@ def test_memcached_requests_wait_while_a_large_file_loads(tmp_path: Path) -> Non
         assert b"VALUE key:398000 0 12\r\nvalue:398000\r\n" in reply
         with redis.Redis(port=port, protocol=2) as r:
             assert r.get("fresh") == b"hi"
-            assert r.dbsize() == 400_001
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+            assert r.dbsize() == LARGE_DUMP_KEYS + 1
 
 
 # --- snapshot transfers ---
