@@ -642,8 +642,9 @@ class Durability:
             app.loading = False
             self.loading_total_bytes = 0
             waiting, app.loading_ended = app.loading_ended, []
-            for resume in waiting:
-                resume()
+            loop = asyncio.get_running_loop()
+            for resume in waiting:  # each on its own, after the load has returned
+                loop.call_soon(resume)
 
     def _open_mapped(self, path: str) -> tuple[Any, Any]:
         f = open(path, "rb")  # noqa: SIM115  (closed by the caller with the mapping)
