@@ -184,21 +184,11 @@ def memory_per_key(server: Server, keys: int) -> float:
     """RSS growth per key after SETting `keys` keys with 32-byte values."""
     base = rss_bytes(server.pid)
     value = b"v" * 32
-    with socket.create_connection(("127.0.0.1", server.port)) as sock:
-        batch = 10_000
-        for start in range(0, keys, batch):
-            payload = b"".join(
-                b"*3\r\n$3\r\nSET\r\n$%d\r\n%b\r\n$32\r\n%b\r\n" % (len(k), k, value)
-                for k in (b"key:%08d" % i for i in range(start, min(keys, start + batch)))
-            )
-            sock.sendall(payload)
-            expected = b"+OK\r\n" * min(batch, keys - start)
-            got = b""
-            while len(got) < len(expected):
-                chunk = sock.recv(1 << 20)
-                if not chunk:
-                    raise ConnectionError("server closed")
-                got += chunk
+    _send_all(
+        server,
+        (b"*3\r\n$3\r\nSET\r\n$12\r\nkey:%08d\r\n$32\r\n%b\r\n" % (i, value) for i in range(keys)),
+        batch=10_000,
+    )
     time.sleep(0.5)  # let the allocator settle before reading RSS
     return (rss_bytes(server.pid) - base) / keys
 
